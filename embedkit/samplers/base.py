@@ -1,0 +1,177 @@
+"""The negative-sampler contract: samplers compile to tables that one engine kernel consumes.
+
+A sampler never runs inside the kernel as Python code. It turns the vocabulary (and, for samplers
+that look at the model, the current vectors) into a :class:`SamplerTables`:
+
+* a Vose alias table for the *base* distribution, drawn in O(1);
+* optional per-token candidate lists (CSR, indexed by the positive target id) with a mixing
+  weight ``cand_mix``: each negative comes from the target's candidates with probability
+  ``cand_mix`` and from the base distribution otherwise;
+* an optional *pool*: draw ``pool`` base candidates and keep the one the current model scores
+  highest (``temperature == 0``) or sample one with probability proportional to
+  ``exp(score / temperature)``;
+* ``exclude_window``: reject a negative that is a true context in the current window.
+
+Whatever a user can express as these tables plugs in without touching a kernel.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+from numba import njit
+
+from embedkit.vocab import Vocab
+
+__all__ = [
+    "SamplerTables",
+    "ModelState",
+    "NegativeSampler",
+    "build_alias_table",
+    "alias_probabilities",
+    "make_tables",
+]
+
+
+class SamplerTables(NamedTuple):
+    """Data the training kernel draws negatives from (see module docstring)."""
+
+    alias_prob: np.ndarray  # float64 (n,)
+    alias_idx: np.ndarray  # int32 (n,)
+    cand_indptr: np.ndarray  # int64 (n + 1,), or (1,) == [0] when there are no candidates
+    cand_ids: np.ndarray  # int32 (nnz,)
+    cand_mix: float  # probability of drawing from the target's candidates
+    pool: int  # >= 1; 1 means a plain draw
+    temperature: float  # 0 -> argmax of the pool
+    exclude_window: bool  # reject negatives equal to a context in the current window
+
+
+class ModelState(NamedTuple):
+    """Read-only view of the model a sampler may score with."""
+
+    vectors: np.ndarray  # input vectors W (n, d)
+    context_vectors: np.ndarray  # output vectors C (n, d)
+
+
+@runtime_checkable
+class NegativeSampler(Protocol):
+    """A pluggable negative sampler.
+
+    Attributes
+    ----------
+    refresh_every : int or None
+        Rebuild the tables after this many raw tokens (``None``: build once before training).
+    """
+
+    refresh_every: int | None
+
+    def tables(self, vocab: Vocab, model: ModelState | None = None) -> SamplerTables:
+        """Compile the sampler for ``vocab`` (and optionally the current model)."""
+        ...
+
+
+@njit(cache=True, nogil=True)
+def _vose(p):
+    n = p.shape[0]
+    prob = np.zeros(n, dtype=np.float64)
+    alias = np.arange(n).astype(np.int32)
+    scaled = p * n
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    for i in range(nl):
+        prob[large[i]] = 1.0
+    for i in range(ns):  # only reached through rounding error
+        prob[small[i]] = 1.0
+    return prob, alias
+
+
+def build_alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias method: O(n) build, O(1) draws from ``weights / weights.sum()``.
+
+    Returns ``(prob, alias)``: draw ``j`` uniformly, keep it with probability ``prob[j]``,
+    otherwise take ``alias[j]``.
+
+    Examples
+    --------
+    >>> prob, alias = build_alias_table(np.array([1.0, 3.0]))
+    >>> np.allclose(alias_probabilities(prob, alias), [0.25, 0.75])
+    True
+    """
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.size == 0:
+        raise ValueError("cannot build an alias table over zero outcomes")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sampling weights must be finite and non-negative")
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("sampling weights must not all be zero")
+    return _vose(w / total)
+
+
+def alias_probabilities(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """The exact distribution an alias table encodes (for tests and diagnostics)."""
+    n = prob.size
+    out = prob / n
+    np.add.at(out, alias, (1.0 - prob) / n)
+    return out
+
+
+def make_tables(
+    base_weights: np.ndarray,
+    *,
+    cand_indptr: np.ndarray | None = None,
+    cand_ids: np.ndarray | None = None,
+    cand_mix: float = 0.0,
+    pool: int = 1,
+    temperature: float = 0.0,
+    exclude_window: bool = False,
+) -> SamplerTables:
+    """Validate inputs and assemble a :class:`SamplerTables`."""
+    prob, alias = build_alias_table(base_weights)
+    n = prob.size
+    if cand_indptr is None:
+        cand_indptr = np.zeros(1, dtype=np.int64)
+        cand_ids = np.zeros(0, dtype=np.int32)
+        if cand_mix:
+            raise ValueError("cand_mix > 0 needs candidate lists")
+    else:
+        cand_indptr = np.ascontiguousarray(cand_indptr, dtype=np.int64)
+        cand_ids = np.ascontiguousarray(cand_ids, dtype=np.int32)
+        if cand_indptr.size != n + 1 or cand_indptr[0] != 0 or cand_indptr[-1] != cand_ids.size:
+            raise ValueError("cand_indptr must have n + 1 entries from 0 to len(cand_ids)")
+        if cand_ids.size and (cand_ids.min() < 0 or cand_ids.max() >= n):
+            raise ValueError("candidate ids must be valid vocabulary ids")
+    if not 0.0 <= cand_mix <= 1.0:
+        raise ValueError(f"cand_mix must be in [0, 1], got {cand_mix}")
+    if pool < 1:
+        raise ValueError(f"pool must be >= 1, got {pool}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    return SamplerTables(
+        prob, alias, cand_indptr, cand_ids, float(cand_mix), int(pool), float(temperature),
+        bool(exclude_window),
+    )
