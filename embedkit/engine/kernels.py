@@ -1,0 +1,355 @@
+"""Numba SGNS kernels: one kernel per objective (skip-gram, CBOW), shared by every sampler.
+
+Conventions (see ``tests/naive.py`` for the plain NumPy reference these are tested against):
+
+* ``W`` holds the input vectors v (one row per id) and ``C`` the output ("context") vectors u,
+  both C-contiguous float32.
+* A batch is a CSR set of id sequences cut into *chunks* of whole sequences. Chunks run in
+  parallel (``prange``, lock-free "Hogwild" updates as in word2vec.c); each owns a xorshift
+  stream seeded from ``(seed, epoch, chunk)`` so results never depend on which thread ran it.
+* Per sequence the kernel drops ids < 0 and subsamples (keep id with probability
+  ``keep_prob[id]``), then slides the window over the kept tokens. For each centre it draws a
+  reduced window ``b ~ U{1..window}`` (unless ``shrink_window`` is off) and trains the pairs.
+* Skip-gram follows word2vec.c: each context word's input vector predicts the centre word's
+  output vector, which is equivalent in expectation to the centre predicting its contexts.
+* ``shared_negatives``: draw one set of k negatives per centre window and reuse it for every
+  context in that window, accumulating the output-row gradients and applying them once per
+  window (the pWord2Vec / HogBatch idea: far fewer writes to hot output rows). Otherwise every
+  (context, centre) pair draws its own k negatives, exactly as word2vec.c.
+* Gradient step for input v, output u, label y in {0, 1}: ``g = lr * (y - sigmoid(v.u))``;
+  ``v += g u`` and ``u += g v`` (ascent on ``log sigmoid(v.u) + sum log sigmoid(-v.u_n)``).
+* The loss ``-log sigmoid(+-v.u)`` is exact and numerically stable, summed in float64 per chunk.
+* Skipped work is marked with a 0/1 mask, never with NaN (``fastmath`` removes NaN checks).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from embedkit.rng import next_u64, rand_float
+
+__all__ = ["KernelParams", "train_chunks", "N_STATS"]
+
+#: Columns of the per-chunk statistics array.
+STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_WORDS, STAT_NEG_SIGMOID = 0, 1, 2, 3, 4
+N_STATS = 5
+
+
+class KernelParams(NamedTuple):
+    """Scalar settings of one training run, as the kernel sees them."""
+
+    window: int
+    negative: int
+    sg: bool
+    shrink_window: bool
+    shared_negatives: bool
+    cbow_mean: bool
+    lr0: float
+    min_lr: float
+    total_words: float  # raw tokens over all epochs: the denominator of the lr schedule
+    compute_loss: bool
+
+
+# Row loops live in tiny functions over (matrix, row) pairs: LLVM vectorises each on its own,
+# and no array views are created in the hot path (a view costs a reference-count update on the
+# shared weight matrix, which threads would fight over).
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _dot(A, a, B, b):
+    """``A[a] . B[b]``."""
+    s = np.float32(0.0)
+    for x in range(A.shape[1]):
+        s += A[a, x] * B[b, x]
+    return s
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _axpy(g, X, i, Y, j):
+    """``Y[j] += g * X[i]`` in place."""
+    for x in range(X.shape[1]):
+        Y[j, x] += g * X[i, x]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _zero_rows(A):
+    for r in range(A.shape[0]):
+        for x in range(A.shape[1]):
+            A[r, x] = 0.0
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _sigmoid_loss(f, label, compute_loss, acc):
+    """Return ``label - sigmoid(f)``; add ``-log sigmoid(+-f)`` to ``acc`` (float64, exact)."""
+    e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
+    if f >= 0:
+        sig = np.float32(1.0) / (np.float32(1.0) + e)
+    else:
+        sig = e / (np.float32(1.0) + e)
+    if compute_loss:
+        soft = np.float64(np.log1p(e))  # softplus(-|f|), float32 math, float64 sum
+        ff = np.float64(f)
+        if label == 1:
+            acc[STAT_LOSS] += soft + (-ff if ff < 0 else 0.0)
+        else:
+            acc[STAT_LOSS] += soft + (ff if ff > 0 else 0.0)
+            acc[STAT_NEG_SIGMOID] += sig
+        acc[STAT_TERMS] += 1.0
+    return np.float32(label) - sig
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _alias_draw(tables, state, slot):
+    n = tables.alias_prob.shape[0]
+    r = next_u64(state, slot)
+    j = np.int64(((r >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+    u = np.float64(r & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0)
+    if u < tables.alias_prob[j]:
+        return j
+    return np.int64(tables.alias_idx[j])
+
+
+@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+def _draw_negative(tables, target, anchor, C, state, slot):
+    """One negative for positive ``target``; ``anchor`` is the input vector used for scoring."""
+    if tables.cand_mix > 0.0:
+        lo = tables.cand_indptr[target]
+        hi = tables.cand_indptr[target + 1]
+        if hi > lo and rand_float(state, slot) < tables.cand_mix:
+            k = np.int64(
+                ((next_u64(state, slot) >> np.uint64(32)) * np.uint64(hi - lo)) >> np.uint64(32)
+            )
+            return np.int64(tables.cand_ids[lo + k])
+    if tables.pool <= 1:
+        return _alias_draw(tables, state, slot)
+    # Pool-and-pick: score `pool` base draws by the current model, keep the best or sample
+    # proportionally to exp(score / temperature) (Gumbel-max trick, one pass).
+    best = np.int64(-1)
+    best_key = -np.inf
+    for _ in range(tables.pool):
+        cand = _alias_draw(tables, state, slot)
+        s = np.float64(_dot(anchor, 0, C, cand))
+        if tables.temperature > 0.0:
+            u = rand_float(state, slot)
+            s = s / tables.temperature - np.log(-np.log(u + 1e-300) + 1e-300)
+        if s > best_key:
+            best_key = s
+            best = cand
+    return best
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _in_window(buf, lo, hi, skip, token):
+    for j in range(lo, hi):
+        if j != skip and buf[j] == token:
+            return True
+    return False
+
+
+@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
+                            mask):
+    """Negatives with candidate lists, pools or window exclusion (the table-driven samplers)."""
+    for t in range(1, out.shape[0]):
+        neg = _draw_negative(tables, target, anchor, C, state, slot)
+        if tables.exclude_window:
+            tries = 0
+            while (neg == target or _in_window(buf, lo, hi, centre, neg)) and tries < 8:
+                neg = _draw_negative(tables, target, anchor, C, state, slot)
+                tries += 1
+            bad = neg == target or _in_window(buf, lo, hi, centre, neg)
+        else:
+            bad = neg == target
+        out[t] = neg
+        mask[t] = 0 if bad else 1
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out, mask):
+    """Fill ``out[1:]`` with negatives for ``target``; ``mask[t] = 0`` marks a skipped one.
+
+    Like word2vec.c, a negative equal to the positive target is skipped, not redrawn.
+    """
+    if tables.cand_mix == 0.0 and tables.pool <= 1 and not tables.exclude_window:
+        for t in range(1, out.shape[0]):  # the plain alias-table path, kept inline
+            neg = _alias_draw(tables, state, slot)
+            out[t] = neg
+            mask[t] = 0 if neg == target else 1
+    else:
+        _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
+                                mask)
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _subsample(ids, start, stop, keep_prob, state, slot, buf):
+    """Copy the kept in-vocabulary ids of ``ids[start:stop]`` into ``buf``; return their count."""
+    n = 0
+    for i in range(start, stop):
+        w = ids[i]
+        if w < 0:
+            continue
+        p = keep_prob[w]
+        if p < 1.0 and rand_float(state, slot) >= p:
+            continue
+        buf[n] = w
+        n += 1
+    return n
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gout,
+               neu, anchor, acc):
+    """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``."""
+    k1 = targets.shape[0]
+    w = buf[i]
+    targets[0] = w
+    mask[0] = 1
+    shared = params.shared_negatives
+    if shared:
+        if tables.pool > 1:
+            _zero_rows(anchor)
+            for j in range(lo, hi):
+                if j != i:
+                    _axpy(np.float32(1.0), W, buf[j], anchor, 0)
+        _draw_negatives(tables, w, anchor, C, state, slot, buf, lo, hi, i, targets, mask)
+        _zero_rows(gout)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        cw = buf[j]
+        if not shared:
+            if tables.pool > 1:
+                _zero_rows(anchor)
+                _axpy(np.float32(1.0), W, cw, anchor, 0)
+            _draw_negatives(tables, w, anchor, C, state, slot, buf, lo, hi, i, targets, mask)
+        acc[STAT_PAIRS] += 1.0
+        # pass 1: the k + 1 scores with the current rows, turned into gradient scales
+        for t in range(k1):
+            if mask[t] == 0:
+                continue
+            gs[t] = lr * _sigmoid_loss(_dot(W, cw, C, targets[t]), 1 if t == 0 else 0,
+                                       params.compute_loss, acc)
+        # pass 2: apply; the input gradient uses the output rows before their update
+        _zero_rows(neu)
+        for t in range(k1):
+            if mask[t] == 0:
+                continue
+            _axpy(gs[t], C, targets[t], neu, 0)
+            if shared:
+                _axpy(gs[t], W, cw, gout, t)
+            else:
+                _axpy(gs[t], W, cw, C, targets[t])
+        _axpy(np.float32(1.0), neu, 0, W, cw)
+    if shared:
+        for t in range(k1):
+            if mask[t] != 0:
+                _axpy(np.float32(1.0), gout, t, C, targets[t])
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, neu, h,
+                 acc):
+    """CBOW update: the (mean or sum of the) context input vectors predict the centre."""
+    d = W.shape[1]
+    k1 = targets.shape[0]
+    w = buf[i]
+    _zero_rows(h)
+    count = 0
+    for j in range(lo, hi):
+        if j != i:
+            count += 1
+            _axpy(np.float32(1.0), W, buf[j], h, 0)
+    if count == 0:
+        return
+    if params.cbow_mean:
+        inv = np.float32(1.0 / count)
+        for x in range(d):
+            h[0, x] *= inv
+    targets[0] = w
+    mask[0] = 1
+    _draw_negatives(tables, w, h, C, state, slot, buf, lo, hi, i, targets, mask)
+    acc[STAT_PAIRS] += 1.0
+    _zero_rows(neu)
+    for t in range(k1):
+        if mask[t] == 0:
+            continue
+        g = lr * _sigmoid_loss(_dot(h, 0, C, targets[t]), 1 if t == 0 else 0,
+                               params.compute_loss, acc)
+        _axpy(g, C, targets[t], neu, 0)
+        _axpy(g, h, 0, C, targets[t])
+    # word2vec.c adds the full input gradient to every context vector, mean or sum.
+    for j in range(lo, hi):
+        if j != i:
+            _axpy(np.float32(1.0), neu, 0, W, buf[j])
+
+
+@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
+                 states, c, acc, buf, targets, mask, gs, gout, neu, h):
+    lr_span = params.lr0 - params.min_lr
+    for s in range(s0, s1):
+        start = offsets[s]
+        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, c, buf)
+        acc[STAT_WORDS] += n
+        # lr by raw position of the sequence start (word2vec.c also updates it per sentence).
+        progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
+        lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
+        for i in range(n):
+            if params.shrink_window:
+                b = np.int64(((next_u64(states, c) >> np.uint64(32)) * np.uint64(params.window))
+                             >> np.uint64(32))
+                eff = params.window - b
+            else:
+                eff = params.window
+            lo = max(0, i - eff)
+            hi = min(n, i + eff + 1)
+            if params.sg:
+                _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, c, targets, mask,
+                           gs, gout, neu, h, acc)
+            else:
+                _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, c, targets, mask,
+                             neu, h, acc)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, params, tables,
+                 states, stats):
+    """Train every chunk of a batch; chunks run in parallel.
+
+    Parameters
+    ----------
+    W, C : float32 (n, d)
+        Input and output vectors, updated in place.
+    ids, offsets : int32, int64
+        The batch (CSR of id sequences).
+    chunk_seq : int64 (n_chunks + 1,)
+        Chunk ``c`` covers sequences ``chunk_seq[c]:chunk_seq[c + 1]``.
+    chunk_pos : float64 (n_chunks,)
+        Raw-token position of each chunk's start in the whole run (drives the lr schedule).
+    pos_scale : float
+        Raw tokens per id in this batch (``n_raw / len(ids)``).
+    keep_prob : float32 (n,)
+    params : KernelParams
+    tables : SamplerTables
+    states : uint64 (n_chunks,)
+        One xorshift state per chunk, advanced in place.
+    stats : float64 (n_chunks, N_STATS)
+        Per-chunk loss, loss terms, pairs, kept words and summed sigmoid of negatives.
+    """
+    d = W.shape[1]
+    k1 = params.negative + 1
+    for c in prange(chunk_seq.shape[0] - 1):
+        s0 = chunk_seq[c]
+        s1 = chunk_seq[c + 1]
+        maxlen = 0
+        for s in range(s0, s1):
+            maxlen = max(maxlen, offsets[s + 1] - offsets[s])
+        # Scratch space is allocated here, once per chunk: the helpers run without Numba's
+        # reference counting (_nrt=False), which would otherwise make every call touch the
+        # shared weights' reference counts from all threads.
+        _train_chunk(W, C, ids, offsets, s0, s1, chunk_pos[c], pos_scale, keep_prob, params,
+                     tables, states, c, stats[c], np.empty(maxlen, dtype=np.int32),
+                     np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
+                     np.empty(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
+                     np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32))

@@ -1,0 +1,312 @@
+"""The thin Python training loop around the Numba kernels.
+
+It streams batches from a context generator (produced in a background thread while the kernel,
+which releases the GIL, trains the previous batch), cuts each batch into word-balanced chunks,
+derives one random stream per ``(seed, epoch, chunk)``, runs the kernel on all cores, reduces
+the per-chunk float64 loss, and reports progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from embedkit.contexts.base import ContextGenerator, SeqBatch
+from embedkit.engine.kernels import (
+    N_STATS,
+    STAT_LOSS,
+    STAT_NEG_SIGMOID,
+    STAT_PAIRS,
+    STAT_TERMS,
+    STAT_WORDS,
+    KernelParams,
+    train_chunks,
+)
+from embedkit.rng import chunk_states, derive_seed
+from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
+from embedkit.vocab import Vocab
+
+__all__ = ["EngineConfig", "EpochStats", "init_weights", "resolve_threads", "train"]
+
+logger = logging.getLogger("embedkit")
+
+#: Stream tag for weight initialisation, distinct from any (epoch, chunk) stream.
+_INIT_STREAM = 0x1D1D
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings of the SGNS engine (validated by the estimators)."""
+
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sg: bool = True
+    shrink_window: bool = True
+    shared_negatives: bool = True
+    cbow_mean: bool = True
+    lr: float = 0.025
+    min_lr: float = 1e-4
+    epochs: int = 5
+    compute_loss: bool = True
+    chunk_words: int = 10_000
+
+
+@dataclass
+class EpochStats:
+    """What one epoch did; ``loss`` is the mean ``-log sigmoid`` per positive pair."""
+
+    epoch: int
+    loss: float
+    raw_words: int
+    trained_words: int
+    pairs: int
+    seconds: float
+    mean_neg_sigmoid: float = float("nan")
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def words_per_second(self) -> float:
+        return self.raw_words / self.seconds if self.seconds > 0 else float("nan")
+
+
+def resolve_threads(threads: int | None) -> int:
+    """``None`` -> all cores Numba may use; otherwise validate ``1 <= threads``."""
+    if threads is None:
+        return int(numba.config.NUMBA_NUM_THREADS)
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    return min(int(threads), int(numba.config.NUMBA_NUM_THREADS))
+
+
+@contextmanager
+def _numba_threads(n: int):
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+def init_weights(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """word2vec initialisation: v ~ U(-0.5/dim, 0.5/dim), u = 0 (float32, C-contiguous)."""
+    rng = np.random.default_rng(derive_seed(seed, _INIT_STREAM))
+    W = rng.random((n, dim), dtype=np.float32)
+    W -= np.float32(0.5)
+    W /= np.float32(dim)
+    C = np.zeros((n, dim), dtype=np.float32)
+    return W, C
+
+
+def _prefetch(it: Iterator[SeqBatch], depth: int = 3) -> Iterator[SeqBatch]:
+    """Run ``it`` in a background thread, ``depth`` batches ahead; re-raise its errors here."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=work, name="embedkit-batches", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+def _check_batch(batch: SeqBatch, n_vocab: int) -> None:
+    ids, offsets = batch.ids, batch.offsets
+    if not isinstance(ids, np.ndarray) or ids.dtype != np.int32 or ids.ndim != 1:
+        raise TypeError("SeqBatch.ids must be a 1-D int32 array")
+    if not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.ndim != 1:
+        raise TypeError("SeqBatch.offsets must be a 1-D int64 array")
+    if offsets.size == 0 or offsets[0] != 0 or offsets[-1] != ids.size:
+        raise ValueError("SeqBatch.offsets must start at 0 and end at len(ids)")
+    if offsets.size > 1 and np.any(np.diff(offsets) < 0):
+        raise ValueError("SeqBatch.offsets must be non-decreasing")
+    if ids.size and ids.max() >= n_vocab:
+        raise ValueError(f"SeqBatch.ids holds id {int(ids.max())} >= vocabulary size {n_vocab}")
+
+
+def _chunk_bounds(offsets: np.ndarray, chunk_words: int) -> np.ndarray:
+    """Split sequences into contiguous chunks of about ``chunk_words`` ids (whole sequences)."""
+    n_seq = offsets.size - 1
+    total = int(offsets[-1])
+    n_chunks = max(1, -(-total // chunk_words))
+    targets = np.arange(1, n_chunks, dtype=np.int64) * (total / n_chunks)
+    cuts = np.searchsorted(offsets, targets, side="left")
+    bounds = np.unique(np.concatenate(([0], cuts, [n_seq]))).astype(np.int64)
+    return bounds
+
+
+def train(
+    generator: ContextGenerator,
+    vocab: Vocab,
+    sampler: NegativeSampler,
+    config: EngineConfig,
+    *,
+    seed: int,
+    threads: int,
+    W: np.ndarray | None = None,
+    C: np.ndarray | None = None,
+    progress: bool = True,
+    unit: str = "word",
+    callback: Callable[[EpochStats], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[EpochStats]]:
+    """Train SGNS vectors for ``vocab`` on the sequences ``generator`` streams.
+
+    Returns
+    -------
+    W, C : ndarray float32 (len(vocab), dim)
+        Input and output vectors.
+    history : list of EpochStats
+    """
+    n = len(vocab)
+    if W is None or C is None:
+        W, C = init_weights(n, config.dim, seed)
+    tables = sampler.tables(vocab, ModelState(W, C))
+    _check_tables(tables, n)
+    words_per_epoch = max(1, int(generator.tokens_per_epoch(vocab)))
+    params = KernelParams(
+        window=int(config.window),
+        negative=int(config.negative),
+        sg=bool(config.sg),
+        shrink_window=bool(config.shrink_window),
+        shared_negatives=bool(config.shared_negatives),
+        cbow_mean=bool(config.cbow_mean),
+        lr0=float(config.lr),
+        min_lr=float(config.min_lr),
+        total_words=float(words_per_epoch * config.epochs),
+        compute_loss=bool(config.compute_loss),
+    )
+    keep_prob = np.ascontiguousarray(vocab.keep_prob, dtype=np.float32)
+    refresh_every = getattr(sampler, "refresh_every", None)
+    since_refresh = 0
+    history: list[EpochStats] = []
+    bar = _progress_bar(progress, words_per_epoch * config.epochs, unit)
+    logger.info(
+        "training %s vectors of dim %d: %d epochs x ~%d %ss, %d threads, sampler %r",
+        n, config.dim, config.epochs, words_per_epoch, unit, threads, sampler,
+    )
+    try:
+        with _numba_threads(threads):
+            for epoch in range(config.epochs):
+                t0 = time.perf_counter()
+                totals = np.zeros(N_STATS, dtype=np.float64)
+                raw = 0
+                chunk_index = 0
+                for batch in _prefetch(generator.batches(vocab, epoch=epoch, seed=seed)):
+                    _check_batch(batch, n)
+                    if batch.ids.size == 0:
+                        raw += batch.n_raw
+                        continue
+                    bounds = _chunk_bounds(batch.offsets, config.chunk_words)
+                    n_chunks = bounds.size - 1
+                    pos_scale = batch.n_raw / batch.ids.size
+                    start_pos = epoch * words_per_epoch + raw
+                    chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
+                    states = chunk_states(seed, epoch, chunk_index, n_chunks)
+                    stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
+                    train_chunks(W, C, batch.ids, batch.offsets, bounds,
+                                 chunk_pos.astype(np.float64), float(pos_scale), keep_prob,
+                                 params, tables, states, stats)
+                    totals += stats.sum(axis=0)
+                    chunk_index += n_chunks
+                    raw += batch.n_raw
+                    if bar is not None:
+                        bar.update(batch.n_raw)
+                        pairs = max(totals[STAT_PAIRS], 1.0)
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{totals[STAT_LOSS] / pairs:.4f}",
+                                        refresh=False)
+                    if isinstance(refresh_every, (int, np.integer)) and refresh_every > 0:
+                        since_refresh += batch.n_raw
+                        if since_refresh >= refresh_every:
+                            tables = sampler.tables(vocab, ModelState(W, C))
+                            _check_tables(tables, n)
+                            since_refresh = 0
+                if not np.all(np.isfinite(W[: min(n, 1000)])):
+                    raise FloatingPointError(
+                        "training diverged (non-finite vectors); lower lr"
+                    )
+                seconds = time.perf_counter() - t0
+                pairs = int(totals[STAT_PAIRS])
+                n_neg = totals[STAT_TERMS] - pairs
+                st = EpochStats(
+                    epoch=epoch,
+                    loss=float(totals[STAT_LOSS] / pairs) if pairs and config.compute_loss
+                    else float("nan"),
+                    raw_words=int(raw),
+                    trained_words=int(totals[STAT_WORDS]),
+                    pairs=pairs,
+                    seconds=seconds,
+                    mean_neg_sigmoid=float(totals[STAT_NEG_SIGMOID] / n_neg)
+                    if n_neg > 0 else float("nan"),
+                )
+                history.append(st)
+                logger.info(
+                    "epoch %d: loss %.4f, %d %ss (%d kept), %d pairs, %.1fs, %.0f %ss/s",
+                    epoch + 1, st.loss, st.raw_words, unit, st.trained_words, st.pairs,
+                    st.seconds, st.words_per_second, unit,
+                )
+                if raw == 0:
+                    raise ValueError("the context generator produced no tokens to train on")
+                if callback is not None:
+                    callback(st)
+                if refresh_every == "epoch":
+                    tables = sampler.tables(vocab, ModelState(W, C))
+                    _check_tables(tables, n)
+    finally:
+        if bar is not None:
+            bar.close()
+    return W, C, history
+
+
+def _check_tables(tables: SamplerTables, n: int) -> None:
+    if not isinstance(tables, SamplerTables):
+        raise TypeError(
+            f"a sampler's tables() must return SamplerTables, got {type(tables).__name__}"
+        )
+    if tables.alias_prob.shape != (n,) or tables.alias_idx.shape != (n,):
+        raise ValueError(
+            f"sampler tables cover {tables.alias_prob.shape[0]} ids, vocabulary has {n}"
+        )
+    if tables.cand_indptr.size not in (1, n + 1):
+        raise ValueError("sampler candidate lists must have len(vocab) + 1 offsets")
+
+
+def _progress_bar(enabled: bool, total: int, unit: str):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit, unit_scale=True, desc="embedkit", leave=False,
+                smoothing=0.1)

@@ -1,0 +1,211 @@
+"""Shared estimator machinery: parameter handling, validation and the fit path to the engine.
+
+Every model (words, nodes, k-mers) is a context generator in front of the same engine; the
+estimators differ only in how they build their generator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import numbers
+import time
+from typing import Any
+
+import numpy as np
+
+from embedkit.contexts.base import ContextGenerator
+from embedkit.engine.train import EngineConfig, EpochStats, resolve_threads, train
+from embedkit.rng import check_random_state
+from embedkit.samplers import get_sampler
+from embedkit.samplers.base import NegativeSampler
+from embedkit.vocab import Vocab
+
+__all__ = ["BaseEstimator", "SGNSModel"]
+
+logger = logging.getLogger("embedkit")
+
+
+class BaseEstimator:
+    """scikit-learn style ``get_params`` / ``set_params`` without depending on scikit-learn."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of this estimator, as passed to ``__init__``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any):
+        """Set parameters; returns ``self``."""
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items()
+            if not (k in defaults and _same(defaults[k], v))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - arrays and odd objects are simply "different"
+        return a is b
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def _check_float(name: str, value: Any, low: float, high: float = np.inf, *,
+                 low_open: bool = False) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < low or value > high or (low_open and value == low):
+        bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
+        raise ValueError(f"{name} must be in {bound}, got {value}")
+    return value
+
+
+class SGNSModel(BaseEstimator):
+    """Common parameters of every SGNS estimator (see :class:`embedkit.Word2Vec` for docs)."""
+
+    #: Unit shown in progress bars and logs ("word", "node", "k-mer").
+    _unit = "word"
+
+    def __init__(
+        self,
+        dim: int = 100,
+        window: int = 5,
+        negative: int = 5,
+        epochs: int = 5,
+        lr: float = 0.025,
+        min_lr: float = 1e-4,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        subsample: float = 1e-3,
+        sg: bool = True,
+        sampler: str | NegativeSampler = "unigram",
+        ns_exponent: float = 0.75,
+        shrink_window: bool = True,
+        shared_negatives: bool = True,
+        cbow_mean: bool = True,
+        compute_loss: bool = True,
+        threads: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.dim = dim
+        self.window = window
+        self.negative = negative
+        self.epochs = epochs
+        self.lr = lr
+        self.min_lr = min_lr
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.subsample = subsample
+        self.sg = sg
+        self.sampler = sampler
+        self.ns_exponent = ns_exponent
+        self.shrink_window = shrink_window
+        self.shared_negatives = shared_negatives
+        self.cbow_mean = cbow_mean
+        self.compute_loss = compute_loss
+        self.threads = threads
+        self.random_state = random_state
+        self.progress = progress
+
+    # -- validation -------------------------------------------------------------------------
+    def _engine_config(self) -> EngineConfig:
+        lr = _check_float("lr", self.lr, 0.0, low_open=True)
+        min_lr = _check_float("min_lr", self.min_lr, 0.0)
+        if min_lr > lr:
+            raise ValueError(f"min_lr ({min_lr}) must not exceed lr ({lr})")
+        return EngineConfig(
+            dim=_check_int("dim", self.dim, 1),
+            window=_check_int("window", self.window, 0),
+            negative=_check_int("negative", self.negative, 0),
+            sg=bool(self.sg),
+            shrink_window=bool(self.shrink_window),
+            shared_negatives=bool(self.shared_negatives),
+            cbow_mean=bool(self.cbow_mean),
+            lr=lr,
+            min_lr=min_lr,
+            epochs=_check_int("epochs", self.epochs, 1),
+            compute_loss=bool(self.compute_loss),
+        )
+
+    def _resolve_sampler(self) -> NegativeSampler:
+        if isinstance(self.sampler, str) and self.sampler == "unigram":
+            return get_sampler("unigram", power=_check_float(
+                "ns_exponent", self.ns_exponent, -np.inf, np.inf))
+        return get_sampler(self.sampler)
+
+    def _build_vocab(self, generator: ContextGenerator) -> Vocab:
+        _check_int("min_count", self.min_count, 0)
+        if self.max_vocab_size is not None:
+            _check_int("max_vocab_size", self.max_vocab_size, 1)
+        subsample = _check_float("subsample", self.subsample, 0.0, 1.0)
+        return generator.build_vocab(
+            min_count=self.min_count, max_vocab_size=self.max_vocab_size, subsample=subsample
+        )
+
+    # -- the shared fit path ----------------------------------------------------------------
+    def _fit_generator(self, generator: ContextGenerator, vocab: Vocab | None = None):
+        """Validate, build the vocabulary, train, and set the fitted attributes."""
+        from embedkit.embeddings import Embeddings
+
+        config = self._engine_config()
+        sampler = self._resolve_sampler()
+        threads = resolve_threads(self.threads)
+        seed = check_random_state(self.random_state)
+        t0 = time.perf_counter()
+        if vocab is None:
+            vocab = self._build_vocab(generator)
+        vocab_seconds = time.perf_counter() - t0
+        logger.info("vocabulary: %d %ss from %d tokens (%.1fs)", len(vocab), self._unit,
+                    vocab.n_raw_tokens, vocab_seconds)
+        W, C, history = train(
+            generator, vocab, sampler, config, seed=seed, threads=threads,
+            progress=bool(self.progress), unit=self._unit,
+        )
+        self.vocab_ = vocab
+        self.embeddings_ = Embeddings(W, vocab.index_to_key, context_vectors=C,
+                                      counts=vocab.counts)
+        self.epoch_stats_: list[EpochStats] = history
+        self.loss_history_ = [st.loss for st in history]
+        self.seed_ = seed
+        self.training_seconds_ = sum(st.seconds for st in history)
+        self.vocab_seconds_ = vocab_seconds
+        return self
+
+    @property
+    def wv(self):
+        """gensim-style alias of :attr:`embeddings_`."""
+        self._check_fitted()
+        return self.embeddings_
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "embeddings_"):
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit() first")

@@ -1,0 +1,149 @@
+"""``Word2Vec``: skip-gram (or CBOW) with negative sampling on text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from embedkit.models.base import SGNSModel
+from embedkit.samplers.base import NegativeSampler
+
+__all__ = ["Word2Vec"]
+
+
+class Word2Vec(SGNSModel):
+    """Word embeddings by skip-gram with negative sampling (SGNS), or CBOW.
+
+    Maximises ``log σ(v_w·u_c) + Σ_i log σ(−v_w·u_{n_i})`` over observed (centre, context)
+    pairs with k sampled negatives, by SGD with a linear learning-rate decay.
+
+    Parameters
+    ----------
+    dim : int, default 100
+        Vector size.
+    window : int, default 5
+        Maximum distance between centre and context.
+    negative : int, default 5
+        Negatives ``k`` per positive.
+    epochs : int, default 5
+        Passes over the corpus.
+    lr, min_lr : float, default 0.025, 1e-4
+        The learning rate decays linearly from ``lr`` to ``min_lr`` over all epochs.
+    min_count : int, default 5
+        Tokens rarer than this are dropped.
+    max_vocab_size : int or None
+        Keep only this many most frequent tokens.
+    subsample : float, default 1e-3
+        Frequent-token subsampling threshold ``t``:
+        ``P_keep = min(1, sqrt(t/f) + t/f)``; 0 switches it off.
+    sg : bool, default True
+        Skip-gram (True) or CBOW (False).
+    sampler : str or NegativeSampler, default "unigram"
+        Negative sampler: a registry name (see :data:`embedkit.samplers.SAMPLERS`) or an object.
+    ns_exponent : float, default 0.75
+        The power α of the default ``"unigram"`` sampler, ``P(w) ∝ f(w)^α`` (0: uniform).
+    shrink_window : bool, default True
+        Draw a reduced window ``b ~ U{1..window}`` per centre (word2vec's dynamic window),
+        which weights a context at distance ``d`` by ``(window - d + 1) / window``.
+    shared_negatives : bool, default True
+        Draw one set of k negatives per centre window and share it across the window's contexts
+        (faster and scales better across threads). ``False`` draws k negatives per pair, exactly
+        as word2vec.c and gensim do.
+    cbow_mean : bool, default True
+        CBOW only: average (True) or sum the context vectors.
+    compute_loss : bool, default True
+        Accumulate the exact SGNS loss (float64, per chunk) into :attr:`loss_history_`.
+    threads : int or None
+        Worker threads (None: all cores).
+    random_state : int, numpy.random.Generator or None
+        Seed. With ``threads=1`` the same seed gives bit-identical vectors; with more threads
+        lock-free updates race, so results vary slightly run to run.
+    progress : bool, default True
+        Show a tqdm progress bar.
+    tokenizer : None, "split" or callable
+        How lines of text become tokens. ``None``: :func:`embedkit.contexts.text.default_tokenizer`
+        (lowercase, split on non-word characters, keep in-word apostrophes); ``"split"``:
+        whitespace split as is (fastest for pre-normalised corpora); or ``str -> list[str]``.
+    max_sentence_length : int or None
+        Split longer sentences into pieces of this length (never truncates). None: keep whole.
+    batch_words : int, default 100000
+        Tokens per batch handed to the engine.
+
+    Attributes
+    ----------
+    embeddings_ : Embeddings
+        The trained vectors (input vectors v, plus the context vectors u).
+    vocab_ : Vocab
+        The vocabulary.
+    loss_history_ : list of float
+        Mean loss per positive pair, per epoch.
+    epoch_stats_ : list of EpochStats
+        Per-epoch loss, words, pairs, time.
+
+    Examples
+    --------
+    >>> from embedkit import Word2Vec
+    >>> sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
+    >>> model = Word2Vec(dim=8, min_count=1, epochs=2, random_state=0, progress=False).fit(sents)
+    >>> model.embeddings_["cat"].shape
+    (8,)
+    """
+
+    def __init__(
+        self,
+        dim: int = 100,
+        window: int = 5,
+        negative: int = 5,
+        epochs: int = 5,
+        lr: float = 0.025,
+        min_lr: float = 1e-4,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        subsample: float = 1e-3,
+        sg: bool = True,
+        sampler: str | NegativeSampler = "unigram",
+        ns_exponent: float = 0.75,
+        shrink_window: bool = True,
+        shared_negatives: bool = True,
+        cbow_mean: bool = True,
+        compute_loss: bool = True,
+        threads: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        progress: bool = True,
+        tokenizer: None | str | Callable[[str], list[str]] = None,
+        max_sentence_length: int | None = None,
+        batch_words: int = 100_000,
+    ) -> None:
+        super().__init__(
+            dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
+            min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
+            sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
+            shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
+            threads=threads, random_state=random_state, progress=progress,
+        )
+        self.tokenizer = tokenizer
+        self.max_sentence_length = max_sentence_length
+        self.batch_words = batch_words
+
+    def fit(self, corpus, y=None) -> Word2Vec:
+        """Learn word vectors from ``corpus``.
+
+        Parameters
+        ----------
+        corpus : str, os.PathLike or iterable
+            A text file (plain or gzip; one sentence per line; streamed), a re-iterable of
+            strings (sentences), or a re-iterable of token lists.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        from embedkit.contexts.text import TextCorpus
+
+        generator = TextCorpus(
+            corpus, tokenizer=self.tokenizer, batch_words=self.batch_words,
+            max_sentence_length=self.max_sentence_length,
+        )
+        return self._fit_generator(generator)
