@@ -147,18 +147,46 @@ def _in_window(buf, lo, hi, skip, token):
     return False
 
 
+@njit(nogil=True, cache=True, _nrt=False)
+def _excluded(tables, target, token):
+    """Is ``token`` on ``target``'s exclusion list (binary search in a sorted CSR row)?"""
+    if tables.excl_indptr.shape[0] == 1:
+        return False
+    lo = tables.excl_indptr[target]
+    hi = tables.excl_indptr[target + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = tables.excl_ids[mid]
+        if v == token:
+            return True
+        if v < token:
+            lo = mid + 1
+        else:
+            hi = mid
+    return False
+
+
+@njit(nogil=True, cache=True, _nrt=False)
+def _rejected(tables, target, neg, buf, lo, hi, centre):
+    if neg == target:
+        return True
+    if tables.exclude_window and _in_window(buf, lo, hi, centre, neg):
+        return True
+    return _excluded(tables, target, neg)
+
+
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
                             mask):
     """Negatives with candidate lists, pools or window exclusion (the table-driven samplers)."""
     for t in range(1, out.shape[0]):
         neg = _draw_negative(tables, target, anchor, C, state, slot)
-        if tables.exclude_window:
+        if tables.exclude_window or tables.excl_indptr.shape[0] > 1:
             tries = 0
-            while (neg == target or _in_window(buf, lo, hi, centre, neg)) and tries < 8:
+            while tries < 8 and _rejected(tables, target, neg, buf, lo, hi, centre):
                 neg = _draw_negative(tables, target, anchor, C, state, slot)
                 tries += 1
-            bad = neg == target or _in_window(buf, lo, hi, centre, neg)
+            bad = _rejected(tables, target, neg, buf, lo, hi, centre)
         else:
             bad = neg == target
         out[t] = neg
@@ -171,7 +199,8 @@ def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre,
 
     Like word2vec.c, a negative equal to the positive target is skipped, not redrawn.
     """
-    if tables.cand_mix == 0.0 and tables.pool <= 1 and not tables.exclude_window:
+    if (tables.cand_mix == 0.0 and tables.pool <= 1 and not tables.exclude_window
+            and tables.excl_indptr.shape[0] == 1):
         for t in range(1, out.shape[0]):  # the plain alias-table path, kept inline
             neg = _alias_draw(tables, state, slot)
             out[t] = neg

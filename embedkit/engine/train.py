@@ -28,8 +28,8 @@ from embedkit.engine.kernels import (
     STAT_TERMS,
     STAT_WORDS,
     KernelParams,
-    train_chunks,
 )
+from embedkit.engine.objectives import get_objective
 from embedkit.rng import chunk_states, derive_seed
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab
@@ -58,6 +58,7 @@ class EngineConfig:
     epochs: int = 5
     compute_loss: bool = True
     chunk_words: int = 10_000
+    objective: str = "ns"
 
 
 @dataclass
@@ -191,6 +192,7 @@ def train(
     history : list of EpochStats
     """
     n = len(vocab)
+    kernel = get_objective(config.objective)
     if W is None or C is None:
         W, C = init_weights(n, config.dim, seed)
     tables = sampler.tables(vocab, ModelState(W, C))
@@ -236,7 +238,7 @@ def train(
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
                     states = chunk_states(seed, epoch, chunk_index, n_chunks)
                     stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
-                    train_chunks(W, C, batch.ids, batch.offsets, bounds,
+                    kernel(W, C, batch.ids, batch.offsets, bounds,
                                  chunk_pos.astype(np.float64), float(pos_scale), keep_prob,
                                  params, tables, states, stats)
                     totals += stats.sum(axis=0)

@@ -10,7 +10,11 @@ that look at the model, the current vectors) into a :class:`SamplerTables`:
 * an optional *pool*: draw ``pool`` base candidates and keep the one the current model scores
   highest (``temperature == 0``) or sample one with probability proportional to
   ``exp(score / temperature)``;
+* optional per-token *exclusion* lists (CSR, indexed by the positive target id): a negative on
+  the target's list is rejected and redrawn (e.g. spelling variants, known co-occurring pairs);
 * ``exclude_window``: reject a negative that is a true context in the current window.
+
+A rejected negative is redrawn up to 8 times and then skipped (masked out of the update).
 
 Whatever a user can express as these tables plugs in without touching a kernel.
 """
@@ -45,6 +49,8 @@ class SamplerTables(NamedTuple):
     pool: int  # >= 1; 1 means a plain draw
     temperature: float  # 0 -> argmax of the pool
     exclude_window: bool  # reject negatives equal to a context in the current window
+    excl_indptr: np.ndarray  # int64 (n + 1,), or (1,) == [0] when there are no exclusions
+    excl_ids: np.ndarray  # int32 (nnz,), each row sorted ascending
 
 
 class ModelState(NamedTuple):
@@ -149,6 +155,8 @@ def make_tables(
     pool: int = 1,
     temperature: float = 0.0,
     exclude_window: bool = False,
+    excl_indptr: np.ndarray | None = None,
+    excl_ids: np.ndarray | None = None,
 ) -> SamplerTables:
     """Validate inputs and assemble a :class:`SamplerTables`."""
     prob, alias = build_alias_table(base_weights)
@@ -159,12 +167,12 @@ def make_tables(
         if cand_mix:
             raise ValueError("cand_mix > 0 needs candidate lists")
     else:
-        cand_indptr = np.ascontiguousarray(cand_indptr, dtype=np.int64)
-        cand_ids = np.ascontiguousarray(cand_ids, dtype=np.int32)
-        if cand_indptr.size != n + 1 or cand_indptr[0] != 0 or cand_indptr[-1] != cand_ids.size:
-            raise ValueError("cand_indptr must have n + 1 entries from 0 to len(cand_ids)")
-        if cand_ids.size and (cand_ids.min() < 0 or cand_ids.max() >= n):
-            raise ValueError("candidate ids must be valid vocabulary ids")
+        cand_indptr, cand_ids = _check_csr("candidate", cand_indptr, cand_ids, n)
+    excl_indptr, excl_ids = _check_csr("exclusion", excl_indptr, excl_ids, n)
+    if excl_ids.size:  # rows sorted so the kernel can binary-search them
+        for r in range(n):
+            row = excl_ids[excl_indptr[r]:excl_indptr[r + 1]]
+            row.sort()
     if not 0.0 <= cand_mix <= 1.0:
         raise ValueError(f"cand_mix must be in [0, 1], got {cand_mix}")
     if pool < 1:
@@ -173,5 +181,19 @@ def make_tables(
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     return SamplerTables(
         prob, alias, cand_indptr, cand_ids, float(cand_mix), int(pool), float(temperature),
-        bool(exclude_window),
+        bool(exclude_window), excl_indptr, excl_ids,
     )
+
+
+def _check_csr(what: str, indptr, ids, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if indptr is None:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    indptr = np.array(indptr, dtype=np.int64)
+    ids = np.array(ids, dtype=np.int32)
+    if indptr.size != n + 1 or indptr[0] != 0 or indptr[-1] != ids.size:
+        raise ValueError(f"{what} indptr must have n + 1 entries from 0 to len(ids)")
+    if np.any(np.diff(indptr) < 0):
+        raise ValueError(f"{what} indptr must be non-decreasing")
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        raise ValueError(f"{what} ids must be valid vocabulary ids")
+    return indptr, ids
