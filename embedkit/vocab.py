@@ -48,7 +48,7 @@ def keep_probability(counts: np.ndarray, subsample: float, total: int | None = N
 
 
 class Vocab:
-    """Token vocabulary with counts, ``min_count``/``max_vocab_size`` pruning and keep probabilities.
+    """Token vocabulary: counts, ``min_count``/``max_vocab_size`` pruning, keep probabilities.
 
     Parameters
     ----------

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from embedkit.engine.kernels import train_chunks
+from embedkit.engine.softmax import train_chunks_nce, train_chunks_softmax
 
 #: name -> kernel. "ns" is skip-gram/CBOW with negative sampling.
 OBJECTIVES: dict[str, Callable] = {
     "ns": train_chunks,
+    "softmax": train_chunks_softmax,  # full softmax over |V| (small vocabularies)
+    "nce": train_chunks_nce,  # noise-contrastive estimation with the sampler as noise
 }
 
 

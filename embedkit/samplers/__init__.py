@@ -16,12 +16,16 @@ from embedkit.samplers.base import (
     build_alias_table,
     make_tables,
 )
+from embedkit.samplers.hard import HardNegative
+from embedkit.samplers.spelling import SpellingAware
 from embedkit.samplers.unigram import Uniform, Unigram
 
 #: Registry: name -> factory taking keyword options.
 SAMPLERS: dict[str, Callable[..., NegativeSampler]] = {
     "unigram": Unigram,
     "uniform": Uniform,
+    "hard": HardNegative,
+    "spelling": SpellingAware,
 }
 
 
@@ -56,6 +60,8 @@ __all__ = [
     "ModelState",
     "NegativeSampler",
     "SamplerTables",
+    "HardNegative",
+    "SpellingAware",
     "Uniform",
     "Unigram",
     "alias_probabilities",

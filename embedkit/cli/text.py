@@ -1,0 +1,213 @@
+"""Text commands: ``train text``, ``similar``, ``analogy``, ``eval`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+__all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "save_embeddings"]
+
+
+def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int = 5,
+                     epochs: int = 5, min_count: int = 5, subsample: float = 1e-3) -> None:
+    """Options shared by every ``train`` command (the engine's parameters)."""
+    g = p.add_argument_group("SGNS engine")
+    g.add_argument("--dim", type=int, default=dim, help="vector size (default %(default)s)")
+    g.add_argument("--window", type=int, default=window, help="max context distance "
+                   "(default %(default)s)")
+    g.add_argument("--negative", type=int, default=5, help="negatives per positive "
+                   "(default %(default)s)")
+    g.add_argument("--epochs", type=int, default=epochs, help="passes (default %(default)s)")
+    g.add_argument("--lr", type=float, default=0.025, help="initial learning rate")
+    g.add_argument("--min-lr", type=float, default=1e-4, help="final learning rate")
+    g.add_argument("--min-count", type=int, default=min_count,
+                   help="drop tokens rarer than this (default %(default)s)")
+    g.add_argument("--max-vocab-size", type=int, default=None, help="keep the N most frequent")
+    g.add_argument("--subsample", type=float, default=subsample,
+                   help="subsampling threshold t; 0 disables (default %(default)s)")
+    g.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    g.add_argument("--sampler", default="unigram", help="negative sampler name "
+                   "(default %(default)s)")
+    g.add_argument("--ns-exponent", type=float, default=0.75,
+                   help="power of the unigram sampler (default %(default)s)")
+    g.add_argument("--no-shrink-window", action="store_true",
+                   help="use the full window for every centre")
+    g.add_argument("--per-pair-negatives", action="store_true",
+                   help="draw k negatives per pair (word2vec.c) instead of per window")
+    g.add_argument("--threads", type=int, default=None, help="worker threads (default: all)")
+    g.add_argument("--seed", type=int, default=None, help="random seed (threads=1 makes runs "
+                   "bit-identical)")
+    g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def sgns_params(args: argparse.Namespace) -> dict:
+    """Estimator keyword arguments from the shared options."""
+    return dict(
+        dim=args.dim, window=args.window, negative=args.negative, epochs=args.epochs,
+        lr=args.lr, min_lr=args.min_lr, min_count=args.min_count,
+        max_vocab_size=args.max_vocab_size, subsample=args.subsample, sg=not args.cbow,
+        sampler=args.sampler, ns_exponent=args.ns_exponent,
+        shrink_window=not args.no_shrink_window, shared_negatives=not args.per_pair_negatives,
+        threads=args.threads, random_state=args.seed, progress=not args.no_progress,
+    )
+
+
+def save_embeddings(emb, out: str) -> str:
+    """Save by extension: ``.txt``/``.vec`` word2vec text, ``.bin`` word2vec binary, else npz."""
+    path = Path(out)
+    if path.suffix in (".txt", ".vec"):
+        emb.save_word2vec_format(path, binary=False)
+    elif path.suffix == ".bin":
+        emb.save_word2vec_format(path, binary=True)
+    else:
+        emb.save(path)
+    return str(path)
+
+
+def load_embeddings(path: str):
+    """Load a model saved by :func:`save_embeddings` (npz, or word2vec text/binary)."""
+    from embedkit.embeddings import Embeddings
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if p.suffix in (".txt", ".vec", ".bin") or p.name.endswith((".txt.gz", ".vec.gz")):
+        return Embeddings.load_word2vec_format(p)
+    return Embeddings.load(p)
+
+
+def _cmd_train_text(args: argparse.Namespace) -> int:
+    from embedkit.models.word2vec import Word2Vec
+
+    model = Word2Vec(**sgns_params(args), tokenizer="split" if args.split else None,
+                     max_sentence_length=args.max_sentence_length)
+    t0 = time.perf_counter()
+    model.fit(args.corpus)
+    out = save_embeddings(model.embeddings_, args.output)
+    st = model.epoch_stats_[-1]
+    print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
+          f"{time.perf_counter() - t0:.1f}s; last epoch {st.words_per_second:,.0f} words/s, "
+          f"loss {st.loss:.4f}; saved to {out}")
+    return 0
+
+
+def _print_pairs(pairs) -> None:
+    for key, score in pairs:
+        print(f"{key}\t{score:.4f}")
+
+
+def _cmd_similar(args: argparse.Namespace) -> int:
+    emb = load_embeddings(args.model)
+    _print_pairs(emb.most_similar(args.word, topn=args.n))
+    return 0
+
+
+def _cmd_analogy(args: argparse.Namespace) -> int:
+    emb = load_embeddings(args.model)
+    _print_pairs(emb.analogy(args.a, args.b, args.c, method=args.method, topn=args.n))
+    return 0
+
+
+def _report_eval(emb, pairs: list[str], analogies: list[str]) -> None:
+    for path in pairs:
+        r = emb.evaluate_word_pairs(path)
+        print(f"{Path(path).name}: Spearman {r.spearman:.3f}, Pearson {r.pearson:.3f} "
+              f"({r.n_used}/{r.n_pairs} pairs, {r.oov_ratio:.1%} out of vocabulary)")
+    for path in analogies:
+        r = emb.evaluate_analogies(path)
+        print(f"{Path(path).name}: accuracy {r.accuracy:.3f} "
+              f"(semantic {r.semantic_accuracy:.3f}, syntactic {r.syntactic_accuracy:.3f}; "
+              f"{r.n_answered} answered, {r.n_skipped_oov} skipped as out of vocabulary)")
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from embedkit import datasets
+
+    emb = load_embeddings(args.model)
+    pairs = args.pairs or [str(datasets.wordsim353_path())]
+    analogies = args.analogies or [str(datasets.analogies_path())]
+    _report_eval(emb, pairs, analogies)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from embedkit import datasets
+    from embedkit.models.word2vec import Word2Vec
+
+    corpus = datasets.text_corpus_path()
+    print(f"training skip-gram on the bundled corpus {corpus.name} "
+          f"(State of the Union addresses 1790-2021, public domain) ...")
+    model = Word2Vec(dim=100, window=5, negative=5, epochs=args.epochs, min_count=5,
+                     tokenizer="split", threads=args.threads, random_state=args.seed,
+                     progress=not args.no_progress)
+    t0 = time.perf_counter()
+    model.fit(corpus)
+    seconds = time.perf_counter() - t0
+    emb = model.embeddings_
+    words = sum(st.raw_words for st in model.epoch_stats_)
+    print(f"{len(emb)} words, {args.epochs} epochs in {seconds:.1f}s "
+          f"({words / model.training_seconds_:,.0f} words/s); loss per epoch: "
+          + ", ".join(f"{x:.3f}" for x in model.loss_history_))
+    for word in ("war", "tax", "freedom", "mexico"):
+        if word in emb:
+            near = ", ".join(k for k, _ in emb.most_similar(word, topn=6))
+            print(f"  {word:>8} -> {near}")
+    for a, b, c in (("france", "paris", "england"), ("man", "woman", "king")):
+        if all(w in emb for w in (a, b, c)):
+            best = emb.analogy(a, b, c, topn=3)
+            print(f"  {a} : {b} :: {c} : " + ", ".join(k for k, _ in best))
+    _report_eval(emb, [str(datasets.wordsim353_path()), str(datasets.simlex999_path())],
+                 [str(datasets.analogies_path())])
+    if args.output:
+        print(f"saved to {save_embeddings(emb, args.output)}")
+    return 0
+
+
+def register(sub, train_sub) -> None:
+    """Add the text commands to the ``embedkit`` parser."""
+    p = train_sub.add_parser("text", help="word vectors from a text corpus",
+                             description="Train word vectors (skip-gram or CBOW with negative "
+                             "sampling) on a text file: one sentence per line, plain or .gz.")
+    p.add_argument("corpus", help="text file (plain or .gz), one sentence per line")
+    p.add_argument("-o", "--output", required=True,
+                   help="output: .npz (embedkit), .txt/.vec (word2vec text) or .bin")
+    p.add_argument("--split", action="store_true",
+                   help="tokenize by whitespace only (pre-normalised corpora; fastest)")
+    p.add_argument("--max-sentence-length", type=int, default=None,
+                   help="split longer sentences into pieces of this many tokens")
+    add_sgns_options(p)
+    p.set_defaults(func=_cmd_train_text)
+
+    p = sub.add_parser("similar", help="nearest neighbours of a word")
+    p.add_argument("model", help="saved vectors (.npz, .txt, .vec or .bin)")
+    p.add_argument("word")
+    p.add_argument("-n", type=int, default=10, help="how many (default %(default)s)")
+    p.set_defaults(func=_cmd_similar)
+
+    p = sub.add_parser("analogy", help="solve A : B :: C : ?")
+    p.add_argument("model", help="saved vectors (.npz, .txt, .vec or .bin)")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("c")
+    p.add_argument("-n", type=int, default=5, help="how many answers (default %(default)s)")
+    p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd")
+    p.set_defaults(func=_cmd_analogy)
+
+    p = sub.add_parser("eval", help="word similarity and analogy scores",
+                       description="Evaluate word vectors. Without options, uses the bundled "
+                       "WordSim-353 and Google analogy files.")
+    p.add_argument("model", help="saved vectors (.npz, .txt, .vec or .bin)")
+    p.add_argument("--pairs", action="append", help="word1<TAB>word2<TAB>score file "
+                   "(repeatable)")
+    p.add_argument("--analogies", action="append", help="questions-words.txt-style file "
+                   "(repeatable)")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("demo", help="train on the bundled corpus and show what it learned")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("-o", "--output", default=None, help="also save the vectors here")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_demo)

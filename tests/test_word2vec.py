@@ -1,0 +1,206 @@
+"""Word2Vec end to end: API conventions, determinism, quality on real text, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import random
+
+import numpy as np
+import pytest
+
+from embedkit import Embeddings, Word2Vec, datasets
+from embedkit.cli import main as cli_main
+
+SENTS = [
+    "the king rules the kingdom with the queen",
+    "the queen rules the kingdom with the king",
+    "a dog chases a cat in the garden",
+    "a cat chases a mouse in the house",
+] * 30
+
+
+def _small(**kw) -> Word2Vec:
+    params = dict(dim=16, epochs=2, min_count=1, progress=False, random_state=0, threads=1)
+    params.update(kw)
+    return Word2Vec(**params)
+
+
+def test_fit_returns_self_and_sets_fitted_attributes():
+    model = _small()
+    assert model.fit(SENTS) is model
+    assert isinstance(model.embeddings_, Embeddings)
+    assert model.embeddings_.vectors.dtype == np.float32
+    assert model.embeddings_.vectors.shape == (len(model.vocab_), 16)
+    assert model.embeddings_.context_vectors.shape == (len(model.vocab_), 16)
+    assert len(model.loss_history_) == 2 and all(np.isfinite(model.loss_history_))
+    assert model.vocab_.index_to_key[0] == "the"  # ids sorted by descending count
+    assert model.get_params()["dim"] == 16
+    assert model.set_params(dim=8) is model and model.dim == 8
+
+
+def test_init_only_stores_parameters():
+    model = Word2Vec(dim=-3, window="x")  # validated in fit, not in __init__
+    assert model.dim == -3
+    assert not hasattr(model, "embeddings_")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        _ = model.wv
+
+
+def test_loss_decreases_over_epochs():
+    model = _small(epochs=6, dim=10).fit(SENTS)
+    assert model.loss_history_[-1] < model.loss_history_[0]
+
+
+def test_same_seed_one_thread_is_bit_identical_and_other_seed_differs():
+    a = _small(random_state=7).fit(SENTS).embeddings_.vectors
+    b = _small(random_state=7).fit(SENTS).embeddings_.vectors
+    c = _small(random_state=8).fit(SENTS).embeddings_.vectors
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_multithreaded_training_runs_and_learns():
+    model = _small(threads=2, epochs=5, random_state=None).fit(SENTS)
+    assert np.all(np.isfinite(model.embeddings_.vectors))
+
+
+@pytest.mark.parametrize("kw", [dict(sg=False), dict(shared_negatives=False),
+                                dict(shrink_window=False), dict(sampler="uniform"),
+                                dict(ns_exponent=0.0), dict(subsample=0.0)])
+def test_variants_train(kw):
+    model = _small(**kw).fit(SENTS)
+    assert np.all(np.isfinite(model.embeddings_.vectors))
+
+
+def test_path_and_gzip_input_match_list_input(tmp_path):
+    plain = tmp_path / "c.txt"
+    plain.write_text("\n".join(SENTS) + "\n")
+    gz = tmp_path / "c.txt.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write("\n".join(SENTS) + "\n")
+    ref = _small().fit(SENTS).embeddings_.vectors
+    assert np.array_equal(_small().fit(str(plain)).embeddings_.vectors, ref)
+    assert np.array_equal(_small().fit(gz).embeddings_.vectors, ref)
+
+
+# -- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kw, exc, match",
+    [
+        (dict(dim=0), ValueError, "dim"),
+        (dict(dim=2.5), TypeError, "dim"),
+        (dict(window=-1), ValueError, "window"),
+        (dict(negative=-2), ValueError, "negative"),
+        (dict(epochs=0), ValueError, "epochs"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(lr=0.01, min_lr=0.1), ValueError, "min_lr"),
+        (dict(subsample=-1e-3), ValueError, "subsample"),
+        (dict(min_count=-1), ValueError, "min_count"),
+        (dict(threads=0), ValueError, "threads"),
+        (dict(random_state="seed"), TypeError, "random_state"),
+        (dict(sampler="nope"), ValueError, "unknown sampler"),
+        (dict(sampler=3), TypeError, "sampler"),
+    ],
+)
+def test_bad_parameters_are_clear_errors(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        _small(**kw).fit(SENTS)
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        _small().fit([])
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        _small().fit(empty)
+
+
+def test_all_tokens_below_min_count_is_a_clear_error():
+    with pytest.raises(ValueError, match="min_count"):
+        _small(min_count=1000).fit(SENTS)
+
+
+def test_missing_and_binary_files_are_clear_errors(tmp_path):
+    with pytest.raises((FileNotFoundError, ValueError), match="nope.txt"):
+        _small().fit(tmp_path / "nope.txt")
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(bytes(range(256)) * 10)
+    with pytest.raises(ValueError, match="data.bin"):
+        _small().fit(binary)
+
+
+def test_unknown_word_and_corrupt_model_are_clear_errors(tmp_path):
+    emb = _small().fit(SENTS).embeddings_
+    with pytest.raises(KeyError, match="zebra"):
+        emb.most_similar("zebra")
+    path = tmp_path / "m.npz"
+    emb.save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="m.npz"):
+        Embeddings.load(path)
+
+
+# -- quality on the bundled corpus -------------------------------------------------------------
+def _quality(corpus, epochs):
+    model = Word2Vec(epochs=epochs, threads=2, random_state=1, progress=False,
+                     tokenizer="split").fit(corpus)
+    emb = model.embeddings_
+    sim = emb.evaluate_word_pairs(datasets.wordsim353_path())
+    ana = emb.evaluate_analogies(datasets.analogies_path())
+    return sim.spearman, ana.accuracy, ana.n_answered
+
+
+@pytest.mark.slow
+def test_quality_on_bundled_corpus_and_a_shuffled_control(tmp_path):
+    """Real WordSim-353 and analogy scores; the same corpus with its tokens shuffled fails."""
+    spearman, accuracy, answered = _quality(datasets.text_corpus_path(), epochs=5)
+    # gensim 4.4 with the same settings reaches 0.354 / 0.076 on this corpus (and embedkit
+    # about 0.365 / 0.09): see benchmarks/text_vs_gensim.py --corpus datasets/corpus.txt.gz
+    assert spearman > 0.30, spearman
+    assert accuracy > 0.06 and answered > 4000, (accuracy, answered)
+
+    with gzip.open(datasets.text_corpus_path(), "rt") as fh:
+        lines = [line.split() for line in fh]
+    tokens = [t for line in lines for t in line]
+    random.Random(0).shuffle(tokens)
+    shuffled, pos = [], 0
+    for line in lines:  # same sentence lengths, words scattered at random
+        shuffled.append(" ".join(tokens[pos:pos + len(line)]))
+        pos += len(line)
+    path = tmp_path / "shuffled.txt"
+    path.write_text("\n".join(shuffled) + "\n")
+    s_spearman, s_accuracy, _ = _quality(path, epochs=1)
+    # the control fails both thresholds above by a wide margin (word frequency alone still
+    # gives WordSim-353 a Spearman of about 0.15)
+    assert s_spearman < 0.22 and s_accuracy < 0.01, (s_spearman, s_accuracy)
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_train_similar_analogy_eval(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    out = tmp_path / "vec.txt"
+    assert cli_main(["train", "text", str(corpus), "-o", str(out), "--dim", "8", "--epochs",
+                     "1", "--min-count", "1", "--threads", "1", "--seed", "1",
+                     "--no-progress"]) == 0
+    assert out.exists()
+    assert cli_main(["similar", str(out), "king", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) >= 3
+    assert cli_main(["analogy", str(out), "king", "queen", "dog"]) == 0
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t9\ndog\tcat\t8\nking\tmouse\t1\n")
+    assert cli_main(["eval", str(out), "--pairs", str(pairs), "--analogies",
+                     str(datasets.analogies_path())]) == 0
+    assert "Spearman" in capsys.readouterr().out
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):
+    assert cli_main(["similar", str(tmp_path / "missing.npz"), "x"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("embedkit: error:") and "Traceback" not in err
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    assert cli_main(["train", "text", str(corpus), "-o", str(tmp_path / "x.npz"), "--dim", "0",
+                     "--no-progress"]) == 1
+    assert "dim" in capsys.readouterr().err
