@@ -35,7 +35,8 @@ __all__ = ["KernelParams", "train_chunks", "N_STATS"]
 
 #: Columns of the per-chunk statistics array.
 STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_WORDS, STAT_NEG_SIGMOID = 0, 1, 2, 3, 4
-N_STATS = 5
+STAT_PROD = 5  # scratch: pending product of a pair's label probabilities (0 = empty)
+N_STATS = 6
 
 
 class KernelParams(NamedTuple):
@@ -81,22 +82,41 @@ def _zero_rows(A):
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _sigmoid_loss(f, label, compute_loss, acc):
-    """Return ``label - sigmoid(f)``; add ``-log sigmoid(+-f)`` to ``acc`` (float64, exact)."""
+    """Return ``label - sigmoid(f)`` and account for the term's loss ``-log sigmoid(+-f)``.
+
+    The loss is exact: the probability the model gives the right label, ``q = sigmoid(+-f)``,
+    is computed without cancellation from ``exp(-|f|)``, and the ``q`` of a pair's terms are
+    multiplied in float64 (``acc[STAT_PROD]``) so one ``log`` per pair (:func:`_flush_loss`)
+    replaces one per term. A term too small for the product is added directly.
+    """
     e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
+    one = np.float32(1.0)
     if f >= 0:
-        sig = np.float32(1.0) / (np.float32(1.0) + e)
+        sig = one / (one + e)
+        q = sig if label == 1 else e / (one + e)
     else:
-        sig = e / (np.float32(1.0) + e)
+        sig = e / (one + e)
+        q = sig if label == 1 else one / (one + e)
     if compute_loss:
-        soft = np.float64(np.log1p(e))  # softplus(-|f|), float32 math, float64 sum
-        ff = np.float64(f)
-        if label == 1:
-            acc[STAT_LOSS] += soft + (-ff if ff < 0 else 0.0)
-        else:
-            acc[STAT_LOSS] += soft + (ff if ff > 0 else 0.0)
+        if q > np.float32(1e-30):
+            prod = acc[STAT_PROD]
+            acc[STAT_PROD] = np.float64(q) if prod == 0.0 else prod * np.float64(q)
+        else:  # -log q = |f| + log1p(e) exactly, for a hopelessly wrong score
+            acc[STAT_LOSS] += np.float64(abs(f)) + np.float64(np.log1p(e))
+        if label == 0:
             acc[STAT_NEG_SIGMOID] += sig
         acc[STAT_TERMS] += 1.0
     return np.float32(label) - sig
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _flush_loss(compute_loss, acc):
+    """Add ``-log`` of the pending probability product to the loss (once per pair)."""
+    if compute_loss:
+        prod = acc[STAT_PROD]
+        if prod > 0.0:
+            acc[STAT_LOSS] -= np.log(prod)
+            acc[STAT_PROD] = 0.0
 
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
@@ -259,6 +279,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                 continue
             gs[t] = lr * _sigmoid_loss(_dot(W, cw, C, targets[t]), 1 if t == 0 else 0,
                                        params.compute_loss, acc)
+        _flush_loss(params.compute_loss, acc)
         # pass 2: apply; the input gradient uses the output rows before their update
         _zero_rows(neu)
         for t in range(k1):
@@ -307,6 +328,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
                                params.compute_loss, acc)
         _axpy(g, C, targets[t], neu, 0)
         _axpy(g, h, 0, C, targets[t])
+    _flush_loss(params.compute_loss, acc)
     # word2vec.c adds the full input gradient to every context vector, mean or sum.
     for j in range(lo, hi):
         if j != i:
