@@ -8,35 +8,23 @@ as well as the word2vec text and binary formats (interoperable with word2vec.c a
 
 from __future__ import annotations
 
-import gzip
-import json
-import math
 import operator
 import os
-import re
-import zipfile
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from embedkit._io import atomic_write, open_binary, open_text
+from embedkit import persist as _persist
 from embedkit.eval import words as _words
+from embedkit.persist import FORMAT_NAME, FORMAT_VERSION
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Embeddings"]
 
-#: Format name recorded in the metadata of files written by :meth:`Embeddings.save`.
-FORMAT_NAME = "embedkit.Embeddings"
-#: Version of that format written by this code (files of later versions are refused).
-FORMAT_VERSION = 1
-
 PathLike = str | os.PathLike[str]
 Query = Hashable | np.ndarray
-
-_WHITESPACE = re.compile(r"\s")
-_ROWS_PER_WRITE = 4096
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,239 +124,6 @@ def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
         candidates = np.arange(scores.shape[0])
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order]
-
-
-# --------------------------------------------------------------------------------------------
-# Key (de)serialisation for the .npz format
-# --------------------------------------------------------------------------------------------
-
-
-def _key_to_json(key: Any) -> Any:
-    if isinstance(key, str):
-        return str(key)
-    if isinstance(key, bool) or key is None:
-        return key
-    if isinstance(key, (int, np.integer)):
-        return int(key)
-    if isinstance(key, (float, np.floating)):
-        if not math.isfinite(key):
-            raise TypeError(f"key {key!r} cannot be saved (non-finite float)")
-        return float(key)
-    if isinstance(key, tuple):
-        return [_key_to_json(part) for part in key]
-    raise TypeError(
-        f"key {key!r} of type {type(key).__name__} cannot be saved; supported keys are str, "
-        "int, float, bool, None and (nested) tuples of these"
-    )
-
-
-def _key_from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_key_from_json(part) for part in value)
-    if isinstance(value, dict):
-        raise ValueError("a key is a JSON object, which is not a valid key")
-    return value
-
-
-def _encode_keys(keys: list[Hashable]) -> tuple[str, list[Any]]:
-    if all(isinstance(k, str) for k in keys):
-        return "str", [str(k) for k in keys]
-    if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys):
-        return "int", [int(k) for k in keys]  # type: ignore[call-overload]
-    encoded = [_key_to_json(k) for k in keys]
-    for key, value in zip(keys, encoded, strict=True):
-        if _key_from_json(value) != key:  # pragma: no cover - defensive
-            raise TypeError(f"key {key!r} does not survive a JSON round trip")
-    return "json", encoded
-
-
-def _decode_keys(key_type: str, values: Any) -> list[Any]:
-    if not isinstance(values, list):
-        raise ValueError("keys are not a JSON list")
-    if key_type == "str":
-        if not all(isinstance(v, str) for v in values):
-            raise ValueError("key type is 'str' but some keys are not strings")
-        return values
-    if key_type == "int":
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ValueError("key type is 'int' but some keys are not integers")
-        return values
-    if key_type == "json":
-        return [_key_from_json(v) for v in values]
-    raise ValueError(f"unknown key type {key_type!r}")
-
-
-def _json_array(obj: Any) -> np.ndarray:
-    return np.frombuffer(json.dumps(obj, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-
-
-def _array_json(arr: np.ndarray, what: str) -> Any:
-    if arr.dtype != np.uint8 or arr.ndim != 1:
-        raise ValueError(f"entry {what!r} is not a JSON byte string")
-    return json.loads(arr.tobytes().decode("utf-8"))
-
-
-# --------------------------------------------------------------------------------------------
-# word2vec format helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _parse_w2v_header(line: bytes | str, name: str) -> tuple[int, int]:
-    if isinstance(line, bytes):
-        text = line.removeprefix(b"\xef\xbb\xbf").decode("ascii", "replace")
-    else:
-        text = line.removeprefix("\ufeff")
-    parts = text.split()
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        n, d = int(parts[0]), int(parts[1])
-    except ValueError:
-        raise ValueError(
-            f"{name}: malformed word2vec header {text.strip()[:80]!r}; expected '<n_keys> <dim>'"
-        ) from None
-    if n < 0 or d < 1:
-        raise ValueError(f"{name}: invalid word2vec header: n_keys={n}, dim={d}")
-    return n, d
-
-
-def _looks_like_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def _detect_w2v_binary(path: PathLike, name: str, encoding: str, unicode_errors: str) -> bool:
-    """Guess whether a word2vec file is binary by looking at its first record."""
-    with open_binary(path) as fh:
-        n, d = _parse_w2v_header(fh.readline(4096), name)
-        if n == 0:
-            return False
-        first = fh.readline(max(1 << 16, 48 * d + 4096))
-    if b"\x00" in first:
-        return True
-    try:
-        text = first.decode(encoding, unicode_errors)
-    except UnicodeDecodeError:
-        return True
-    key, sep, rest = text.partition(" ")
-    values = rest.split()
-    if not sep or not values or not all(_looks_like_float(v) for v in values):
-        return True
-    # d values: clearly text. Otherwise a text file with the wrong count (>= 2 numbers) is far
-    # likelier than binary bytes that happen to spell several numbers and end in a newline.
-    return not (len(values) == d or len(values) >= 2)
-
-
-class _RowBuffer:
-    """Growable (rows, d) float32 matrix with doubling capacity capped at ``max_rows``."""
-
-    def __init__(self, max_rows: int, d: int) -> None:
-        self.max_rows = max_rows
-        self.data = np.empty((min(max_rows, 1 << 14), d), dtype=np.float32)
-        self.used = 0
-
-    def row(self) -> np.ndarray:
-        if self.used == self.data.shape[0]:
-            grown = np.empty(
-                (min(self.max_rows, 2 * self.data.shape[0]), self.data.shape[1]), np.float32
-            )
-            grown[: self.used] = self.data
-            self.data = grown
-        self.used += 1
-        return self.data[self.used - 1]
-
-    def result(self) -> np.ndarray:
-        if self.used == self.data.shape[0]:
-            return self.data
-        return self.data[: self.used].copy()
-
-
-def _read_w2v_text(
-    path: PathLike, name: str, limit: int | None, encoding: str, unicode_errors: str
-) -> tuple[list[str], np.ndarray]:
-    with open_text(path, errors=unicode_errors, encoding=encoding) as fh:
-        n, d = _parse_w2v_header(fh.readline(), name)
-        count = n if limit is None else min(n, limit)
-        rows = _RowBuffer(count, d)
-        keys: list[str] = []
-        lineno = 1
-        while len(keys) < count:
-            line = fh.readline()
-            lineno += 1
-            if not line:
-                raise ValueError(
-                    f"{name}: file ends after {len(keys)} vectors but the header says {n}"
-                )
-            key, sep, rest = line.rstrip("\r\n").partition(" ")
-            values = rest.split()
-            if not key or not sep:
-                raise ValueError(
-                    f"{name}, line {lineno}: malformed line, expected a key followed by "
-                    f"{d} space-separated values"
-                )
-            if len(values) != d:
-                raise ValueError(
-                    f"{name}, line {lineno}: expected {d} values for key {key!r}, got {len(values)}"
-                )
-            try:
-                rows.row()[:] = [float(v) for v in values]
-            except ValueError:
-                raise ValueError(
-                    f"{name}, line {lineno}: non-numeric value in the vector of {key!r}"
-                ) from None
-            keys.append(key)
-    return keys, rows.result()
-
-
-def _read_w2v_binary(
-    path: PathLike, name: str, limit: int | None, encoding: str, unicode_errors: str
-) -> tuple[list[str], np.ndarray]:
-    with open_binary(path) as fh:
-        n, d = _parse_w2v_header(fh.readline(4096), name)
-        count = n if limit is None else min(n, limit)
-        rows = _RowBuffer(count, d)
-        record = 4 * d
-        keys: list[str] = []
-        buf = bytearray()
-        pos = 0
-        for i in range(count):
-            while True:
-                while pos < len(buf) and buf[pos] == 0x0A:  # newline after the previous vector
-                    pos += 1
-                space = buf.find(b" ", pos)
-                if space >= 0 and len(buf) >= space + 1 + record:
-                    break
-                if space < 0 and len(buf) - pos > (1 << 20):
-                    raise ValueError(
-                        f"{name}: no key terminator within 1 MiB at vector {i + 1}; "
-                        "not a word2vec binary file?"
-                    )
-                chunk = fh.read(1 << 20)
-                if not chunk:
-                    raise ValueError(
-                        f"{name}: unexpected end of file in vector {i + 1} of {n} "
-                        "(truncated binary word2vec file?)"
-                    )
-                del buf[:pos]
-                pos = 0
-                buf += chunk
-            raw_key = bytes(buf[pos:space])
-            try:
-                key = raw_key.decode(encoding, unicode_errors)
-            except UnicodeDecodeError as exc:
-                raise ValueError(
-                    f"{name}: key of vector {i + 1} is not valid {encoding} ({exc.reason}); "
-                    "pass unicode_errors='replace' to load anyway"
-                ) from None
-            if not key:
-                raise ValueError(f"{name}: empty key at vector {i + 1}")
-            rows.row()[:] = np.frombuffer(bytes(buf[space + 1 : space + 1 + record]), "<f4")
-            keys.append(key)
-            pos = space + 1 + record
-    return keys, rows.result()
 
 
 # --------------------------------------------------------------------------------------------
@@ -901,23 +656,7 @@ class Embeddings:
         >>> Embeddings.load(p).index_to_key
         [10, 20]
         """
-        key_type, encoded = _encode_keys(self._index_to_key)
-        meta = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "n_keys": len(self),
-            "dim": self.dim,
-            "key_type": key_type,
-            "has_context_vectors": self._context_vectors is not None,
-            "has_counts": self._counts is not None,
-        }
-        arrays = {"meta": _json_array(meta), "keys": _json_array(encoded), "vectors": self.vectors}
-        if self._context_vectors is not None:
-            arrays["context_vectors"] = self._context_vectors
-        if self._counts is not None:
-            arrays["counts"] = self._counts
-        with atomic_write(path, "wb") as fh:
-            np.savez(fh, **arrays)
+        _persist.save_npz(self, path)
 
     @classmethod
     def load(cls, path: PathLike) -> Embeddings:
@@ -949,58 +688,11 @@ class Embeddings:
         >>> emb.index_to_key, emb.counts.tolist(), emb.vectors.dtype
         (['w'], [7], dtype('float32'))
         """
-        name = os.fspath(path)
-        if not os.path.exists(name):
-            raise FileNotFoundError(2, "No such file or directory", name)
-        try:
-            data = np.load(name, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: {exc}") from exc
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: not an .npz archive")
-        try:
-            with data:
-                return cls._from_npz(data, name)
-        except (
-            KeyError,
-            ValueError,
-            TypeError,
-            OSError,
-            EOFError,
-            zipfile.BadZipFile,
-        ) as exc:
-            raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: {exc}") from exc
+        return _persist.load_npz(path, cls)
 
     @classmethod
     def _from_npz(cls, data: Any, name: str) -> Embeddings:
-        if "meta" not in data.files:
-            raise ValueError("no embedkit metadata (missing 'meta' entry)")
-        meta = _array_json(data["meta"], "meta")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-            raise ValueError("metadata does not identify an embedkit.Embeddings file")
-        version = meta.get("format_version")
-        if not isinstance(version, int) or version < 1:
-            raise ValueError(f"invalid format version {version!r}")
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"format version {version} is newer than supported ({FORMAT_VERSION}); "
-                "upgrade embedkit"
-            )
-        n, d = meta["n_keys"], meta["dim"]
-        keys = _decode_keys(meta["key_type"], _array_json(data["keys"], "keys"))
-        if len(keys) != n:
-            raise ValueError(f"metadata says {n} keys but {len(keys)} are stored")
-        vectors = data["vectors"]
-        if vectors.shape != (n, d) or vectors.dtype != np.float32:
-            raise ValueError(
-                f"vectors have shape {vectors.shape} and dtype {vectors.dtype}, expected "
-                f"({n}, {d}) float32"
-            )
-        context = data["context_vectors"] if meta.get("has_context_vectors") else None
-        counts = data["counts"] if meta.get("has_counts") else None
-        if context is not None and context.shape != (n, d):
-            raise ValueError(f"context_vectors have shape {context.shape}, expected ({n}, {d})")
-        return cls(vectors, keys, context_vectors=context, counts=counts)
+        return _persist.from_npz(data, name, cls)
 
     # ---- word2vec formats --------------------------------------------------------------------
 
@@ -1033,50 +725,7 @@ class Embeddings:
         >>> open(p).read()
         '1 2\\nhi 0.5 -1\\n'
         """
-        keys = [k if isinstance(k, str) else str(k) for k in self._index_to_key]
-        seen: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            if not key or _WHITESPACE.search(key):
-                raise ValueError(
-                    f"key {key!r} cannot be written in word2vec format (empty or contains "
-                    "whitespace)"
-                )
-            if seen.setdefault(key, i) != i:
-                raise ValueError(
-                    f"keys at positions {seen[key]} and {i} both become {key!r} as text"
-                )
-        n, d = self._vectors.shape
-        vectors = self._vectors.astype("<f4", copy=False)
-        with atomic_write(path, "wb") as raw:
-            out: IO[bytes] = raw
-            if os.fspath(path).endswith(".gz"):
-                out = gzip.GzipFile(  # type: ignore[assignment]
-                    filename=os.path.basename(os.fspath(path)),
-                    fileobj=raw,
-                    mode="wb",
-                    compresslevel=6,
-                    mtime=0,
-                )
-            try:
-                out.write(f"{n} {d}\n".encode("ascii"))
-                line_format = " ".join(["%.9g"] * d)
-                for start in range(0, n, _ROWS_PER_WRITE):
-                    block = vectors[start : start + _ROWS_PER_WRITE]
-                    block_keys = keys[start : start + _ROWS_PER_WRITE]
-                    if binary:
-                        payload = b"".join(
-                            key.encode("utf-8") + b" " + row.tobytes() + b"\n"
-                            for key, row in zip(block_keys, block, strict=True)
-                        )
-                    else:
-                        payload = "".join(
-                            f"{key} {line_format % tuple(row)}\n"
-                            for key, row in zip(block_keys, block.tolist(), strict=True)
-                        ).encode("utf-8")
-                    out.write(payload)
-            finally:
-                if out is not raw:
-                    out.close()
+        _persist.save_word2vec_format(self, path, binary)
 
     @classmethod
     def load_word2vec_format(
@@ -1125,18 +774,4 @@ class Embeddings:
         >>> emb.index_to_key, emb["dog"].tolist()
         (['cat', 'dog'], [0.0, 1.0, 0.5])
         """
-        name = os.fspath(path)
-        if not os.path.exists(name):
-            raise FileNotFoundError(2, "No such file or directory", name)
-        if limit is not None:
-            if isinstance(limit, bool) or operator.index(limit) < 0:
-                raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-            limit = operator.index(limit)
-        if binary is None:
-            binary = _detect_w2v_binary(path, name, encoding, unicode_errors)
-        reader = _read_w2v_binary if binary else _read_w2v_text
-        keys, vectors = reader(path, name, limit, encoding, unicode_errors)
-        try:
-            return cls(vectors, keys)
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from exc
+        return _persist.load_word2vec_format(path, binary, limit, encoding, unicode_errors, cls=cls)
