@@ -147,24 +147,31 @@ def _term(f: float, label: int) -> tuple[float, float]:
 
 
 def _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
+    """Skip-gram on full-size ``W``/``C``; block limits select the pairs trained (see kernel)."""
     pairs, loss = 0, 0.0
+    if not params.out_lo <= w < params.out_hi:
+        return pairs, loss
+    out_lo = params.out_lo
+    local_window = [t - out_lo for t in window_tokens]  # tables are in the block's numbering
     if params.shared_negatives:
-        negs = draw_negatives(rng, tables, w, k, window_tokens)
+        negs = draw_negatives(rng, tables, w - out_lo, k, local_window)
         gout = {}
     for j in range(lo, hi):
         if j == i:
             continue
         cw = kept[j]
+        if not params.in_lo <= cw < params.in_hi:
+            continue
         if not params.shared_negatives:
-            negs = draw_negatives(rng, tables, w, k, window_tokens)
-        targets = [(w, 1, True)] + [(n, 0, used) for n, used in negs]
+            negs = draw_negatives(rng, tables, w - out_lo, k, local_window)
+        targets = [(w, 1, True)] + [(n + out_lo, 0, used) for n, used in negs]
         pairs += 1
         v = W[cw].copy()
         gs = []
         for t, label, used in targets:  # pass 1: all scores from the current rows
             if used:
                 g, nll = _term(float(v @ C[t]), label)
-                gs.append(lr * g)
+                gs.append(lr * g * (1.0 if label == 1 else params.neg_scale))
                 loss += nll
             else:
                 gs.append(0.0)

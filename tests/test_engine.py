@@ -116,6 +116,33 @@ def test_kernel_matches_reference_with_candidate_lists_and_exclusions():
         np.testing.assert_allclose(Ck, Cn, rtol=2e-4, atol=2e-6)
 
 
+@pytest.mark.parametrize("shared", [True, False])
+def test_block_training_matches_reference(shared):
+    """A (input block, output block) cell trains exactly the pairs the reference selects."""
+    vocab, batch, W, C = _tiny_problem(seed=2)
+    n = len(vocab)
+    in_lo, in_hi, out_lo, out_hi = 0, 7, 4, n
+    params = _params(shared_negatives=shared, in_lo=in_lo, in_hi=in_hi, out_lo=out_lo,
+                     out_hi=out_hi, neg_scale=0.7)
+    tables = Unigram().tables(Vocab(vocab.index_to_key[out_lo:out_hi],
+                                    vocab.counts[out_lo:out_hi]))
+    bounds = np.array([0, batch.offsets.size - 1])
+    states = chunk_states(5, 0, 0, 1)
+    Wk, Ck = W[in_lo:in_hi].copy(), C[out_lo:out_hi].copy()
+    st = np.zeros((1, N_STATS))
+    train_chunks(Wk, Ck, batch.ids, batch.offsets, bounds, np.zeros(1), 1.0, vocab.keep_prob,
+                 params, tables, states.copy(), st)
+    Wn, Cn = W.astype(np.float64), C.astype(np.float64)
+    (pairs, _, loss), _ = naive.train_chunk(Wn, Cn, batch.ids, batch.offsets, 0, bounds[1], 0.0,
+                                            1.0, vocab.keep_prob, params, tables,
+                                            int(states[0]))
+    assert st[0, STAT_PAIRS] == pairs > 0
+    np.testing.assert_allclose(Wk, Wn[in_lo:in_hi], rtol=2e-4, atol=2e-6)
+    np.testing.assert_allclose(Ck, Cn[out_lo:out_hi], rtol=2e-4, atol=2e-6)
+    # rows outside the cell are untouched by the reference too
+    np.testing.assert_array_equal(Wn[in_hi:], W[in_hi:].astype(np.float64))
+
+
 def test_update_is_the_sgns_gradient_by_finite_differences():
     """One tiny batch with a small lr moves (W, C) by lr × ∇J, J the summed SGNS objective."""
     rng = np.random.default_rng(3)

@@ -52,6 +52,15 @@ class KernelParams(NamedTuple):
     min_lr: float
     total_words: float  # raw tokens over all epochs: the denominator of the lr schedule
     compute_loss: bool
+    # Block training (distributed block rotation): only pairs whose input (context) id is in
+    # [in_lo, in_hi) and whose output (centre) id is in [out_lo, out_hi) are trained; W then
+    # holds rows in_lo.. and C rows out_lo.., and the sampler tables cover the output block in
+    # local numbering. The defaults (whole vocabulary) make this a no-op.
+    in_lo: int = 0
+    in_hi: int = 2**62
+    out_lo: int = 0
+    out_hi: int = 2**62
+    neg_scale: float = 1.0  # weight of the negative terms' gradients (block reweighting)
 
 
 # Row loops live in tiny functions over (matrix, row) pairs: LLVM vectorises each on its own,
@@ -161,6 +170,7 @@ def _draw_negative(tables, target, anchor, C, state, slot):
 
 @njit(nogil=True, cache=True, _nrt=False)
 def _in_window(buf, lo, hi, skip, token):
+    """Is ``token`` (a global id) one of the window's tokens other than the centre?"""
     for j in range(lo, hi):
         if j != skip and buf[j] == token:
             return True
@@ -187,26 +197,26 @@ def _excluded(tables, target, token):
 
 
 @njit(nogil=True, cache=True, _nrt=False)
-def _rejected(tables, target, neg, buf, lo, hi, centre):
+def _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
     if neg == target:
         return True
-    if tables.exclude_window and _in_window(buf, lo, hi, centre, neg):
+    if tables.exclude_window and _in_window(buf, lo, hi, centre, neg + out_lo):
         return True
     return _excluded(tables, target, neg)
 
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
-                            mask):
+                            mask, out_lo):
     """Negatives with candidate lists, pools or window exclusion (the table-driven samplers)."""
     for t in range(1, out.shape[0]):
         neg = _draw_negative(tables, target, anchor, C, state, slot)
         if tables.exclude_window or tables.excl_indptr.shape[0] > 1:
             tries = 0
-            while tries < 8 and _rejected(tables, target, neg, buf, lo, hi, centre):
+            while tries < 8 and _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
                 neg = _draw_negative(tables, target, anchor, C, state, slot)
                 tries += 1
-            bad = _rejected(tables, target, neg, buf, lo, hi, centre)
+            bad = _rejected(tables, target, neg, buf, lo, hi, centre, out_lo)
         else:
             bad = neg == target
         out[t] = neg
@@ -214,7 +224,8 @@ def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi,
 
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out, mask):
+def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out, mask,
+                    out_lo):
     """Fill ``out[1:]`` with negatives for ``target``; ``mask[t] = 0`` marks a skipped one.
 
     Like word2vec.c, a negative equal to the positive target is skipped, not redrawn.
@@ -227,7 +238,7 @@ def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre,
             mask[t] = 0 if neg == target else 1
     else:
         _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
-                                mask)
+                                mask, out_lo)
 
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
@@ -249,29 +260,43 @@ def _subsample(ids, start, stop, keep_prob, state, slot, buf):
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gout,
                neu, anchor, acc):
-    """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``."""
+    """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``.
+
+    Row indices are local to the trained block: ``W[id - in_lo]``, ``C[id - out_lo]``.
+    """
     k1 = targets.shape[0]
     w = buf[i]
-    targets[0] = w
+    if w < params.out_lo or w >= params.out_hi:
+        return
+    in_lo = params.in_lo
+    in_hi = params.in_hi
+    wl = w - params.out_lo
+    targets[0] = wl
     mask[0] = 1
+    neg_scale = np.float32(params.neg_scale)
     shared = params.shared_negatives
     if shared:
         if tables.pool > 1:
             _zero_rows(anchor)
             for j in range(lo, hi):
-                if j != i:
-                    _axpy(np.float32(1.0), W, buf[j], anchor, 0)
-        _draw_negatives(tables, w, anchor, C, state, slot, buf, lo, hi, i, targets, mask)
+                if j != i and in_lo <= buf[j] < in_hi:
+                    _axpy(np.float32(1.0), W, buf[j] - in_lo, anchor, 0)
+        _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
+                        params.out_lo)
         _zero_rows(gout)
     for j in range(lo, hi):
         if j == i:
             continue
         cw = buf[j]
+        if cw < in_lo or cw >= in_hi:
+            continue
+        cw -= in_lo
         if not shared:
             if tables.pool > 1:
                 _zero_rows(anchor)
                 _axpy(np.float32(1.0), W, cw, anchor, 0)
-            _draw_negatives(tables, w, anchor, C, state, slot, buf, lo, hi, i, targets, mask)
+            _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
+                            params.out_lo)
         acc[STAT_PAIRS] += 1.0
         # pass 1: the k + 1 scores with the current rows, turned into gradient scales
         for t in range(k1):
@@ -279,6 +304,8 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                 continue
             gs[t] = lr * _sigmoid_loss(_dot(W, cw, C, targets[t]), 1 if t == 0 else 0,
                                        params.compute_loss, acc)
+            if t > 0:
+                gs[t] *= neg_scale
         _flush_loss(params.compute_loss, acc)
         # pass 2: apply; the input gradient uses the output rows before their update
         _zero_rows(neu)
@@ -318,7 +345,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
             h[0, x] *= inv
     targets[0] = w
     mask[0] = 1
-    _draw_negatives(tables, w, h, C, state, slot, buf, lo, hi, i, targets, mask)
+    _draw_negatives(tables, w, h, C, state, slot, buf, lo, hi, i, targets, mask, 0)
     acc[STAT_PAIRS] += 1.0
     _zero_rows(neu)
     for t in range(k1):
