@@ -34,6 +34,7 @@ from embedkit.engine.kernels import (
     _alias_draw,
     _axpy,
     _dot,
+    _flush_loss,
     _sigmoid_loss,
     _subsample,
     _zero_rows,
@@ -153,6 +154,7 @@ def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, param
                     x = targets[t]
                     f = _dot(W, cw, C, x) - log_kq[x]
                     gs[t] = lr * _sigmoid_loss(f, 1 if t == 0 else 0, params.compute_loss, acc)
+                _flush_loss(params.compute_loss, acc)
                 _zero_rows(neu)
                 for t in range(k1):
                     _axpy(gs[t], C, targets[t], neu, 0)
@@ -178,6 +180,15 @@ def _nce_kernel(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, 
                    np.empty((1, d), dtype=np.float32))
 
 
+def _check_whole_vocabulary(params, name: str) -> None:
+    """Softmax and NCE train the whole vocabulary: reject block-training parameters."""
+    whole = 2**62
+    if (getattr(params, "in_lo", 0) != 0 or getattr(params, "out_lo", 0) != 0
+            or getattr(params, "in_hi", whole) < whole or getattr(params, "out_hi", whole) < whole
+            or getattr(params, "neg_scale", 1.0) != 1.0):
+        raise ValueError(f"the {name} objective does not support block (distributed) training")
+
+
 def train_chunks_softmax(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, params,
                          tables, states, stats):
     """Full-softmax skip-gram over a batch; arguments as :func:`~embedkit.engine.train_chunks`.
@@ -198,6 +209,7 @@ def train_chunks_softmax(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, ke
     """
     if not params.sg:
         raise ValueError("the softmax objective supports skip-gram only (sg=True)")
+    _check_whole_vocabulary(params, "softmax")
     _softmax_kernel(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, params,
                     tables, states, stats)
 
@@ -223,6 +235,7 @@ def train_chunks_nce(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_p
     """
     if not params.sg:
         raise ValueError("the NCE objective supports skip-gram only (sg=True)")
+    _check_whole_vocabulary(params, "NCE")
     if params.negative < 1:
         raise ValueError("the NCE objective needs negative >= 1 noise samples")
     if (tables.cand_mix > 0.0 or tables.pool > 1 or tables.exclude_window
