@@ -115,6 +115,7 @@ class SGNSModel(BaseEstimator):
         threads: int | None = None,
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
+        objective: str = "ns",
     ) -> None:
         self.dim = dim
         self.window = window
@@ -135,6 +136,7 @@ class SGNSModel(BaseEstimator):
         self.threads = threads
         self.random_state = random_state
         self.progress = progress
+        self.objective = objective
 
     # -- validation -------------------------------------------------------------------------
     def _engine_config(self) -> EngineConfig:
@@ -154,7 +156,18 @@ class SGNSModel(BaseEstimator):
             min_lr=min_lr,
             epochs=_check_int("epochs", self.epochs, 1),
             compute_loss=bool(self.compute_loss),
+            objective=self._check_objective(),
         )
+
+    def _check_objective(self) -> str:
+        from embedkit.engine.objectives import OBJECTIVES
+
+        objective = getattr(self, "objective", "ns")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r}; choose one of {sorted(OBJECTIVES)}")
+        if objective != "ns" and not self.sg:
+            raise ValueError(f"objective={objective!r} is skip-gram only; set sg=True")
+        return objective
 
     def _resolve_sampler(self) -> NegativeSampler:
         if isinstance(self.sampler, str) and self.sampler == "unigram":

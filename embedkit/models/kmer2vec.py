@@ -16,6 +16,7 @@ __all__ = ["Kmer2Vec", "POOLING"]
 #: Pooling choices of :meth:`Kmer2Vec.embed_sequences`.
 POOLING = ("mean", "sum", "tfidf")
 _SETTINGS = ("k", "stride", "canonical", "k_range", "reverse_complement")
+_W2V_SUFFIXES = (".txt", ".vec", ".bin")
 
 
 class Kmer2Vec(SGNSModel):
@@ -94,7 +95,6 @@ class Kmer2Vec(SGNSModel):
 
     Examples
     --------
-    >>> from embedkit import Kmer2Vec  # doctest: +SKIP
     >>> from embedkit.models.kmer2vec import Kmer2Vec
     >>> rng = np.random.default_rng(0)
     >>> seqs = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(5)]
@@ -254,11 +254,19 @@ class Kmer2Vec(SGNSModel):
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
-        """Save the vectors (``path``, embedkit npz) and k-mer settings (``path + ".json"``)."""
+        """Save the vectors to ``path`` and the k-mer settings to ``path + ".json"``.
+
+        The vectors go in embedkit's npz format, or the word2vec text (``.txt``/``.vec``) or
+        binary (``.bin``) format by suffix. :meth:`load` reads either back.
+        """
         from embedkit._io import atomic_write
 
         self._check_fitted()
-        self.embeddings_.save(path)
+        suffix = Path(path).suffix
+        if suffix in _W2V_SUFFIXES:
+            self.embeddings_.save_word2vec_format(path, binary=suffix == ".bin")
+        else:
+            self.embeddings_.save(path)
         settings = {name: getattr(self, name) for name in _SETTINGS}
         if settings["k_range"] is not None:
             settings["k_range"] = [int(v) for v in settings["k_range"]]
@@ -271,13 +279,16 @@ class Kmer2Vec(SGNSModel):
 
         Without the ``.json`` settings file (e.g. vectors saved by ``Embeddings.save``) the
         settings are inferred from the keys: ``k`` (or ``k_range``) from their lengths and
-        ``canonical`` from whether every key is its own canonical form.
+        ``canonical`` from whether every key is its own canonical form (stride 1).
         """
         from embedkit.contexts.kmers import canonical_kmer
         from embedkit.embeddings import Embeddings
         from embedkit.vocab import Vocab
 
-        emb = Embeddings.load(path)
+        if Path(path).suffix in _W2V_SUFFIXES:
+            emb = Embeddings.load_word2vec_format(path)
+        else:
+            emb = Embeddings.load(path)
         meta_path = Path(str(path) + ".json")
         if meta_path.is_file():
             with open(meta_path, encoding="utf-8") as fh:
@@ -286,17 +297,17 @@ class Kmer2Vec(SGNSModel):
             if settings.get("k_range") is not None:
                 settings["k_range"] = tuple(settings["k_range"])
         else:
-            keys = [str(key) for key in emb.index_to_key]
-            if not keys or not all(isinstance(key, str) for key in emb.index_to_key):
-                raise ValueError(f"{path}: keys are not k-mer strings")
+            keys = list(emb.index_to_key)
+            if not keys or not all(isinstance(key, str) and key.isalpha() for key in keys):
+                raise ValueError(f"{path}: the keys are not k-mer strings")
             lengths = {len(key) for key in keys}
             lo, hi = min(lengths), max(lengths)
             settings = {"k": lo, "k_range": None if lo == hi else (lo, hi),
                         "canonical": all(canonical_kmer(key) == key for key in keys)}
         model = cls(**settings)
-        counts = emb.counts if emb.counts is not None else np.ones(len(emb), dtype=np.int64)
-        order_ok = counts.size < 2 or np.all(counts[1:] <= counts[:-1])
+        counts = emb.counts
+        if counts is None or np.any(counts[1:] > counts[:-1]):
+            counts = np.ones(len(emb), dtype=np.int64)
         model.embeddings_ = emb
-        model.vocab_ = Vocab(emb.index_to_key, counts if order_ok else np.ones(len(emb)),
-                             subsample=0.0)
+        model.vocab_ = Vocab(emb.index_to_key, counts, subsample=0.0)
         return model

@@ -69,6 +69,9 @@ class Word2Vec(SGNSModel):
         Split longer sentences into pieces of this length (never truncates). None: keep whole.
     batch_words : int, default 100000
         Tokens per batch handed to the engine.
+    objective : {"ns", "nce", "softmax"}, default "ns"
+        Negative sampling; noise-contrastive estimation; or the exact full softmax over the
+        vocabulary (O(|V|) per update: small vocabularies only). The last two are skip-gram only.
 
     Attributes
     ----------
@@ -114,13 +117,14 @@ class Word2Vec(SGNSModel):
         tokenizer: None | str | Callable[[str], list[str]] = None,
         max_sentence_length: int | None = None,
         batch_words: int = 100_000,
+        objective: str = "ns",
     ) -> None:
         super().__init__(
             dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress,
+            threads=threads, random_state=random_state, progress=progress, objective=objective,
         )
         self.tokenizer = tokenizer
         self.max_sentence_length = max_sentence_length

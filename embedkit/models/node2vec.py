@@ -1,0 +1,259 @@
+"""``Node2Vec`` and ``DeepWalk``: node embeddings from random walks on the shared SGNS engine."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from embedkit.models.base import SGNSModel, _check_float, _check_int
+from embedkit.rng import check_random_state
+from embedkit.samplers.base import NegativeSampler
+
+__all__ = ["Node2Vec", "DeepWalk"]
+
+
+class Node2Vec(SGNSModel):
+    """node2vec node embeddings: biased second-order random walks + skip-gram.
+
+    Walks (Grover & Leskovec 2016) are generated in parallel by Numba kernels and streamed,
+    batch by batch, as integer id sequences into the SGNS engine; they are never stored as a
+    whole or turned into strings. From node ``v``, reached from ``t``, the walk moves to
+    neighbour ``x`` with probability proportional to ``w_vx * a(t, x)``, where ``a = 1/p`` if
+    ``x == t``, ``1`` if ``t -> x`` is an edge, ``1/q`` otherwise. ``p = q = 1`` gives
+    DeepWalk's first-order walks (see :class:`DeepWalk`); the fast first-order path is then used.
+
+    Parameters
+    ----------
+    dim : int, default 128
+        Vector size.
+    walk_length : int, default 80
+        Nodes per walk (a walk ending at a node without out-edges is shorter).
+    walks_per_node : int, default 10
+        Walks started from each node per epoch.
+    p : float, default 1.0
+        Return parameter: ``1/p`` weights going straight back to the previous node.
+    q : float, default 1.0
+        In-out parameter: ``1/q`` weights moving away from the previous node
+        (``q > 1``: BFS-like, local; ``q < 1``: DFS-like, exploratory).
+    window : int, default 10
+        Maximum distance between centre and context node within a walk.
+    negative : int, default 5
+        Negatives per positive.
+    epochs : int, default 1
+        Walk sets trained on. Every epoch generates a fresh walk set (new random streams),
+        so ``epochs=2`` sees as many walks as ``walks_per_node`` doubled, in half the memory.
+    lr, min_lr : float, default 0.025, 1e-4
+        Linear learning-rate decay over all epochs.
+    min_count : int, default 1
+        Nodes visited fewer times than this in the counting pass get no vector.
+    max_vocab_size : int or None
+        Keep only this many most visited nodes.
+    subsample : float, default 1e-3
+        Frequent-node subsampling threshold, as in word2vec (and gensim's default, which
+        PecanPy uses); 0 switches it off. On very small graphs every node is "frequent",
+        so consider ``subsample=0``.
+    sg : bool, default True
+        Skip-gram (True) or CBOW.
+    sampler : str or NegativeSampler, default "unigram"
+        Negative sampler (see :data:`embedkit.samplers.SAMPLERS`).
+    ns_exponent : float, default 0.75
+        Power of the unigram noise distribution over node visit counts.
+    shrink_window, shared_negatives, cbow_mean, compute_loss : bool
+        Engine options; see :class:`embedkit.Word2Vec`.
+    threads : int or None
+        Worker threads (None: all cores).
+    random_state : int, numpy.random.Generator or None
+        Seed. Walks depend only on the seed (never on thread count); with ``threads=1`` the
+        vectors are bit-identical run to run.
+    progress : bool, default True
+        Show a progress bar.
+    directed : bool or None
+        ``None``: networkx graphs keep their kind; other inputs are undirected.
+    weighted : bool or None
+        ``None``: use weights if the input has them; ``False``: walk uniformly.
+    batch_walks : int or None
+        Walks generated per batch handed to the engine (default: ~2**20 steps).
+
+    Attributes
+    ----------
+    embeddings_ : Embeddings
+        Vectors keyed by the original node labels.
+    graph_ : Graph
+        The graph in CSR form.
+    isolated_nodes_ : list
+        Labels of nodes without edges: they are not walked and get no vector (a warning is
+        raised when there are any).
+    vocab_ : Vocab
+        Node visit counts of the counting pass (one epoch of walks).
+    loss_history_, epoch_stats_
+        Per-epoch training statistics.
+
+    Notes
+    -----
+    The vocabulary counts come from one counting pass over the first epoch's walks (generated
+    and counted in Numba without storing them), i.e. the counts a walk-then-gensim pipeline
+    sees. With an integer ``random_state`` they are exactly the visits of the walks trained in
+    epoch 1; otherwise an independent walk set of the same distribution is counted.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from embedkit import Node2Vec
+    >>> G = nx.karate_club_graph()
+    >>> model = Node2Vec(dim=16, walk_length=20, walks_per_node=5, p=0.5, q=2.0,
+    ...                  random_state=0, progress=False).fit(G)
+    >>> model.embeddings_[0].shape
+    (16,)
+    """
+
+    _unit = "node"
+
+    def __init__(
+        self,
+        dim: int = 128,
+        walk_length: int = 80,
+        walks_per_node: int = 10,
+        p: float = 1.0,
+        q: float = 1.0,
+        window: int = 10,
+        negative: int = 5,
+        epochs: int = 1,
+        lr: float = 0.025,
+        min_lr: float = 1e-4,
+        min_count: int = 1,
+        max_vocab_size: int | None = None,
+        subsample: float = 1e-3,
+        sg: bool = True,
+        sampler: str | NegativeSampler = "unigram",
+        ns_exponent: float = 0.75,
+        shrink_window: bool = True,
+        shared_negatives: bool = True,
+        cbow_mean: bool = True,
+        compute_loss: bool = True,
+        threads: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        progress: bool = True,
+        directed: bool | None = None,
+        weighted: bool | None = None,
+        batch_walks: int | None = None,
+    ) -> None:
+        super().__init__(
+            dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
+            min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
+            sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
+            shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
+            threads=threads, random_state=random_state, progress=progress,
+        )
+        self.walk_length = walk_length
+        self.walks_per_node = walks_per_node
+        self.p = p
+        self.q = q
+        self.directed = directed
+        self.weighted = weighted
+        self.batch_walks = batch_walks
+
+    def _walk_params(self) -> dict[str, Any]:
+        return {"p": self.p, "q": self.q}
+
+    def _count_seed(self) -> int:
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+            return check_random_state(rs)
+        return check_random_state(None)
+
+    def _make_walks(self, graph: Any):
+        from embedkit.contexts.walks import RandomWalks
+
+        wp = self._walk_params()
+        return RandomWalks(
+            graph,
+            walk_length=_check_int("walk_length", self.walk_length, 1),
+            walks_per_node=_check_int("walks_per_node", self.walks_per_node, 1),
+            p=_check_float("p", wp["p"], 0.0, low_open=True),
+            q=_check_float("q", wp["q"], 0.0, low_open=True),
+            directed=self.directed, weighted=self.weighted, batch_walks=self.batch_walks,
+            count_seed=self._count_seed(), progress=bool(self.progress),
+        )
+
+    def fit(self, graph: Any, y: Any = None):
+        """Learn node vectors from ``graph``.
+
+        Parameters
+        ----------
+        graph : networkx graph, scipy.sparse matrix, pandas DataFrame, path or Graph
+            Anything :func:`embedkit.contexts.graph.as_graph` accepts (an edge-list path is
+            read with :func:`~embedkit.contexts.graph.read_edgelist`).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._engine_config()  # validate engine parameters before any walk work
+        walks = self._make_walks(graph)
+        self._fit_generator(walks)
+        self.graph_ = walks.graph
+        self.isolated_nodes_ = [walks.graph.labels[i] for i in walks.isolated]
+        return self
+
+
+class DeepWalk(Node2Vec):
+    """DeepWalk node embeddings: uniform (or weight-proportional) first-order random walks.
+
+    Perozzi et al. 2014, with negative sampling instead of hierarchical softmax. It is
+    :class:`Node2Vec` with ``p = q = 1``, which uses the fast first-order walk kernel
+    (an O(1) alias draw per step on weighted graphs). Parameters are those of
+    :class:`Node2Vec` without ``p`` and ``q``.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from embedkit import DeepWalk
+    >>> model = DeepWalk(dim=8, walk_length=10, walks_per_node=2, random_state=0,
+    ...                  progress=False).fit(nx.path_graph(6))
+    >>> sorted(model.embeddings_.index_to_key)
+    [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(
+        self,
+        dim: int = 128,
+        walk_length: int = 80,
+        walks_per_node: int = 10,
+        window: int = 10,
+        negative: int = 5,
+        epochs: int = 1,
+        lr: float = 0.025,
+        min_lr: float = 1e-4,
+        min_count: int = 1,
+        max_vocab_size: int | None = None,
+        subsample: float = 1e-3,
+        sg: bool = True,
+        sampler: str | NegativeSampler = "unigram",
+        ns_exponent: float = 0.75,
+        shrink_window: bool = True,
+        shared_negatives: bool = True,
+        cbow_mean: bool = True,
+        compute_loss: bool = True,
+        threads: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        progress: bool = True,
+        directed: bool | None = None,
+        weighted: bool | None = None,
+        batch_walks: int | None = None,
+    ) -> None:
+        super().__init__(
+            dim=dim, walk_length=walk_length, walks_per_node=walks_per_node, p=1.0, q=1.0,
+            window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
+            min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
+            sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
+            shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
+            threads=threads, random_state=random_state, progress=progress, directed=directed,
+            weighted=weighted, batch_walks=batch_walks,
+        )
+        del self.p, self.q  # not parameters of DeepWalk (get_params lists __init__ args)
+
+    def _walk_params(self) -> dict[str, Any]:
+        return {"p": 1.0, "q": 1.0}
