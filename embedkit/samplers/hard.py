@@ -11,7 +11,7 @@ Two strategies, both compiled to :class:`~embedkit.samplers.base.SamplerTables`:
 * ``"neighbors"`` (cached neighbours): each target's ``n_neighbors`` nearest neighbours under
   the current output vectors (or a separate *proposal model*) become its candidate list,
   recomputed every ``refresh_every`` tokens (default: each epoch) with blocked matrix products
-  and ``argpartition``.
+  and a one-pass top-k selection.
 
 Both mix with plain base samples (``mix`` is the share of hard negatives) to limit the bias of
 hard negatives, and guard against false negatives: a negative that is a true context in the
@@ -29,6 +29,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 
 from embedkit.rng import derive_seed
 from embedkit.samplers.base import ModelState, SamplerTables, make_tables
@@ -47,6 +48,32 @@ def _unit_rows(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X / norms, dtype=np.float32)
 
 
+@njit(nogil=True, cache=True, parallel=True)
+def _top_k_rows(S, out):
+    """Column indices of the ``out.shape[1]`` largest entries of each row of ``S``, best first
+    (ties: lower index first; -1 pads rows with fewer finite entries).
+
+    One pass per row keeping a sorted top list: almost every entry fails the first comparison,
+    so this runs near memory speed (several times faster than ``np.argpartition``).
+    """
+    k = out.shape[1]
+    for r in prange(S.shape[0]):
+        vals = np.full(k, -np.inf, dtype=np.float64)
+        ids = np.full(k, -1, dtype=np.int64)
+        for j in range(S.shape[1]):
+            v = np.float64(S[r, j])
+            if v > vals[k - 1]:
+                p = k - 1
+                while p > 0 and vals[p - 1] < v:
+                    vals[p] = vals[p - 1]
+                    ids[p] = ids[p - 1]
+                    p -= 1
+                vals[p] = v
+                ids[p] = j
+        for t in range(k):
+            out[r, t] = ids[t]
+
+
 def nearest_neighbors(
     X: np.ndarray | None,
     k: int,
@@ -61,7 +88,7 @@ def nearest_neighbors(
 
     Scores are ``X[q] @ X[c].T`` (pass unit rows for cosine), computed a block of queries at a
     time so memory stays at ``block_size * len(candidates)`` floats, and the top ``k`` of each
-    row found with ``argpartition`` (O(m) per row, not a sort). A row never lists itself.
+    row found in one pass (O(m) per row, not a sort). A row never lists itself.
 
     Parameters
     ----------
@@ -107,14 +134,13 @@ def nearest_neighbors(
     k = int(k)
     if k < 1 or candidates.size == 0 or queries.size == 0:
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    take = min(k + skip, candidates.size - 1) if candidates.size > 1 else 0
-    rows: list[np.ndarray] = []
+    take = min(k + skip, candidates.size)
     if take <= skip:
         return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
     pos = np.full(n, -1, dtype=np.int64)  # where each id sits among the candidates
     pos[candidates] = np.arange(candidates.size)
     Xc = None if X is None else np.ascontiguousarray(X[candidates])
-    out_q: list[np.ndarray] = []
+    tops: list[np.ndarray] = []
     for start in range(0, queries.size, block_size):
         q = queries[start:start + block_size]
         if score is not None:
@@ -124,28 +150,23 @@ def nearest_neighbors(
                     f"the proposal's score() returned shape {S.shape}, expected "
                     f"{(q.size, candidates.size)}"
                 )
-            S = S.copy()
+            S = np.ascontiguousarray(S).copy()
         else:
             S = X[q] @ Xc.T
         self_pos = pos[q]
         has = self_pos >= 0
         S[np.nonzero(has)[0], self_pos[has]] = -np.inf
-        top = np.argpartition(-S, take - 1, axis=1)[:, :take]
-        order = np.argsort(-np.take_along_axis(S, top, axis=1), axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)[:, skip:]
-        rows.append(candidates[top].astype(np.int32))
-        out_q.append(q)
-    per_row = take - skip
-    qs = np.concatenate(out_q)
-    counts[qs] = per_row
+        top = np.empty((q.size, take), dtype=np.int64)
+        _top_k_rows(S, top)
+        tops.append(top[:, skip:])
+    top = np.concatenate(tops, axis=0)
+    order = np.argsort(queries, kind="stable")  # CSR rows in id order
+    top = top[order]
+    valid = top >= 0  # -inf / NaN scores are never neighbours
+    counts[queries[order]] = valid.sum(axis=1)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    ids = np.empty(indptr[-1], dtype=np.int32)
-    nbrs = np.concatenate(rows, axis=0)
-    # queries may come in any order: scatter each row to its CSR slot
-    starts = indptr[qs]
-    ids[(starts[:, None] + np.arange(per_row)[None, :]).ravel()] = nbrs.ravel()
-    return indptr, ids
+    return indptr, candidates[top[valid]].astype(np.int32)
 
 
 def pairs_to_csr(

@@ -21,8 +21,9 @@ Orthographic neighbours are found through an index, never by comparing all pairs
 * ``"ngram"``: Jaccard similarity of character n-gram sets (with ``<`` and ``>`` boundary
   marks) ``>= min_jaccard``, via a sparse token × n-gram matrix: ``X Xᵀ`` (a block of rows at a
   time) only touches pairs sharing an n-gram, i.e. an inverted index. ``orth = Jaccard``.
-* ``"hamming"``: for k-mers (ACGT strings of one length) the neighbours at Hamming distance 1,
-  found by substituting each position and looking the result up. ``orth = 1 − 1/k``.
+* ``"hamming"``: for k-mers (ACGT strings) the neighbours of the same length at Hamming
+  distance 1, found by substituting each position and looking the result up (a sorted array of
+  2-bit codes). ``orth = 1 − 1/k``.
 """
 
 from __future__ import annotations
@@ -212,22 +213,39 @@ def _ngram_pairs(words: list[str], n: int, min_jaccard: float,
 
 
 # -- k-mers -------------------------------------------------------------------------------------
-def is_kmer_vocabulary(keys: list[Any]) -> bool:
-    """True if every key is an A/C/G/T string (any case) and all have the same length.
+def is_kmer_vocabulary(keys: list[Any], *, same_length: bool = True) -> bool:
+    """True if every key is a non-empty A/C/G/T string (any case), all of one length unless
+    ``same_length=False`` (the vocabularies of ``k_range`` models).
 
     Examples
     --------
     >>> is_kmer_vocabulary(["ACG", "ACT"]), is_kmer_vocabulary(["form", "from"])
     (True, False)
+    >>> is_kmer_vocabulary(["ACG", "ACGT"]), is_kmer_vocabulary(["ACG", "AC"], same_length=False)
+    (False, True)
     """
-    if not keys or not all(isinstance(k, str) for k in keys):
+    if not keys or not all(isinstance(k, str) and k for k in keys):
         return False
     k = len(keys[0])
-    return k > 0 and all(len(s) == k and set(s.upper()) <= _ACGT for s in keys)
+    return all((len(s) == k or not same_length) and set(s.upper()) <= _ACGT for s in keys)
 
 
-def _hamming1_pairs(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b), a < b, for k-mers at Hamming distance exactly 1 (2-bit codes + lookup)."""
+def _hamming1_pairs(keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, k), a < b, for k-mers of one length k at Hamming distance exactly 1.
+
+    Mixed lengths (``k_range`` models) are handled one length at a time.
+    """
+    lengths = np.fromiter((len(s) for s in keys), dtype=np.int64, count=len(keys))
+    parts = []
+    for k in np.unique(lengths):
+        idx = np.flatnonzero(lengths == k)
+        a, b = _hamming1_same_length([keys[i] for i in idx])
+        parts.append((idx[a], idx[b], np.full(a.size, k, dtype=np.int64)))
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+
+
+def _hamming1_same_length(keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b), a < b, for equal-length k-mers at Hamming distance 1 (2-bit codes + lookup)."""
     k = len(keys[0])
     lut = np.full(256, -1, dtype=np.int64)
     for i, ch in enumerate("ACGT"):
@@ -300,14 +318,14 @@ def orthographic_neighbors(
         raise TypeError(
             f"spelling-aware sampling needs string tokens; got {type(bad).__name__} key {bad!r}"
         )
-    kmers = is_kmer_vocabulary(keys)
+    kmers = is_kmer_vocabulary(keys, same_length=False)
     if metric == "auto":
         metric = "hamming" if kmers else "edit"
     if metric == "hamming":
         if not kmers:
-            raise ValueError("metric='hamming' needs k-mer keys: A/C/G/T strings of one length")
-        a, b = _hamming1_pairs(keys)
-        return a, b, np.full(a.size, 1.0 - 1.0 / len(keys[0]))
+            raise ValueError("metric='hamming' needs k-mer keys: A/C/G/T strings")
+        a, b, k = _hamming1_pairs(keys)
+        return a, b, 1.0 - 1.0 / k
     eligible = np.array([len(k) >= min_length for k in keys], dtype=bool)
     idx = np.flatnonzero(eligible)
     words = [keys[i] for i in idx]
@@ -478,7 +496,11 @@ class SpellingAware:
             return None
         else:
             X = _unit_rows(model.vectors)
-        return np.einsum("ij,ij->i", X[a], X[b]).astype(np.float64)
+        out = np.empty(a.size, dtype=np.float64)
+        step = 32_768  # bounded scratch: X[a] for all pairs at once would be pairs x dim
+        for s in range(0, a.size, step):
+            out[s:s + step] = np.einsum("ij,ij->i", X[a[s:s + step]], X[b[s:s + step]])
+        return out
 
     def scores(self, vocab: Vocab, model: ModelState | None = None):
         """``(target, other, score, cosine)`` for every look-alike pair (cosine may be None)."""
