@@ -133,26 +133,25 @@ def test_pool_and_pick_scores_higher_and_never_picks_the_positive(temperature):
 
 
 def test_pool_mix_keeps_plain_base_draws():
+    """pool_mix < 1: each negative is pool-picked with that probability, else a base draw."""
     vocab, model = _fixed_model()
     anchor = model.vectors[[5]]
-    s = HardNegative("pool", pool_size=8, temperature=0.0, mix=0.5, reservoir=64)
-    t = s.tables(vocab, model)
-    assert t.cand_mix == pytest.approx(0.5)
-    assert np.all(np.diff(t.cand_indptr) == 64)
-    # the reservoir rows are base draws: pooled over all rows they follow count^0.75
-    observed = np.bincount(t.cand_ids, minlength=len(vocab))
-    p = vocab.counts.astype(float) ** 0.75
-    assert stats.chisquare(observed, p / p.sum() * t.cand_ids.size).pvalue > 1e-3
-    # a new model state gives fresh reservoir draws; the same state the same draws
-    t2 = s.tables(vocab, ModelState(model.vectors * 2, model.context_vectors))
-    assert not np.array_equal(t.cand_ids, t2.cand_ids)
-    np.testing.assert_array_equal(t.cand_ids, s.tables(vocab, model).cand_ids)
+    t = HardNegative("pool", pool_size=8, temperature=0.0, mix=0.5).tables(vocab, model)
+    assert t.pool_mix == pytest.approx(0.5) and t.cand_mix == 0.0
     score = model.context_vectors @ anchor[0]
     full, fm = draw(HardNegative("pool", pool_size=8, temperature=0.0, mix=1.0).tables(
         vocab, model), 10_000, target=0, anchor=anchor, C=model.context_vectors)
     half, hm = draw(t, 10_000, target=0, anchor=anchor, C=model.context_vectors)
     base, bm = draw(Unigram().tables(vocab), 10_000, target=0)
     assert score[full[fm]].mean() > score[half[hm]].mean() > score[base[bm]].mean()
+    # with mix = 0 the pool is never used: draws follow the base distribution exactly
+    plain, pm = draw(HardNegative("pool", pool_size=8, temperature=0.0, mix=0.0,
+                                  exclude_window=False).tables(vocab, model),
+                     20_000, target=0, anchor=anchor, C=model.context_vectors)
+    observed = np.bincount(plain, minlength=len(vocab))
+    p = vocab.counts.astype(float) ** 0.75
+    assert np.all(plain[~pm] == 0)  # only draws equal to the target are skipped
+    assert stats.chisquare(observed, p / p.sum() * plain.size).pvalue > 1e-4
 
 
 def test_nearest_neighbors_matches_brute_force():

@@ -152,6 +152,8 @@ def _draw_negative(tables, target, anchor, C, state, slot):
             return np.int64(tables.cand_ids[lo + k])
     if tables.pool <= 1:
         return _alias_draw(tables, state, slot)
+    if tables.pool_mix < 1.0 and rand_float(state, slot) >= tables.pool_mix:
+        return _alias_draw(tables, state, slot)
     # Pool-and-pick: score `pool` base draws by the current model, keep the best or sample
     # proportionally to exp(score / temperature) (Gumbel-max trick, one pass).
     best = np.int64(-1)

@@ -283,7 +283,7 @@ def train(
                     raise ValueError("the context generator produced no tokens to train on")
                 if callback is not None:
                     callback(st)
-                if refresh_every == "epoch":
+                if refresh_every == "epoch" and epoch + 1 < config.epochs:
                     tables = sampler.tables(vocab, ModelState(W, C))
                     _check_tables(tables, n)
     finally:

@@ -9,7 +9,8 @@ that look at the model, the current vectors) into a :class:`SamplerTables`:
   ``cand_mix`` and from the base distribution otherwise;
 * an optional *pool*: draw ``pool`` base candidates and keep the one the current model scores
   highest (``temperature == 0``) or sample one with probability proportional to
-  ``exp(score / temperature)``;
+  ``exp(score / temperature)``; with probability ``1 - pool_mix`` a plain base draw is used
+  instead (mixing limits the bias of hard negatives);
 * optional per-token *exclusion* lists (CSR, indexed by the positive target id): a negative on
   the target's list is rejected and redrawn (e.g. spelling variants, known co-occurring pairs);
 * ``exclude_window``: reject a negative that is a true context in the current window.
@@ -51,6 +52,7 @@ class SamplerTables(NamedTuple):
     exclude_window: bool  # reject negatives equal to a context in the current window
     excl_indptr: np.ndarray  # int64 (n + 1,), or (1,) == [0] when there are no exclusions
     excl_ids: np.ndarray  # int32 (nnz,), each row sorted ascending
+    pool_mix: float = 1.0  # probability that a negative is pool-picked (when pool > 1)
 
 
 class ModelState(NamedTuple):
@@ -157,6 +159,7 @@ def make_tables(
     exclude_window: bool = False,
     excl_indptr: np.ndarray | None = None,
     excl_ids: np.ndarray | None = None,
+    pool_mix: float = 1.0,
 ) -> SamplerTables:
     """Validate inputs and assemble a :class:`SamplerTables`."""
     prob, alias = build_alias_table(base_weights)
@@ -177,11 +180,13 @@ def make_tables(
         raise ValueError(f"cand_mix must be in [0, 1], got {cand_mix}")
     if pool < 1:
         raise ValueError(f"pool must be >= 1, got {pool}")
+    if not 0.0 <= pool_mix <= 1.0:
+        raise ValueError(f"pool_mix must be in [0, 1], got {pool_mix}")
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     return SamplerTables(
         prob, alias, cand_indptr, cand_ids, float(cand_mix), int(pool), float(temperature),
-        bool(exclude_window), excl_indptr, excl_ids,
+        bool(exclude_window), excl_indptr, excl_ids, float(pool_mix),
     )
 
 

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from embedkit.rng import derive_seed
 from embedkit.samplers.base import ModelState, SamplerTables, make_tables
 from embedkit.vocab import Vocab
 
@@ -239,15 +238,6 @@ def _is_untrained(model: ModelState | None) -> bool:
     return not np.any(C[: min(C.shape[0], 2048)])
 
 
-def _model_key(model: ModelState | None) -> int:
-    """A cheap, deterministic fingerprint of the model (seeds the reservoir draws)."""
-    if model is None:
-        return 0
-    W = model.vectors
-    head = np.ascontiguousarray(W[: min(W.shape[0], 64)], dtype=np.float64)
-    return int(np.float64(head.sum()).view(np.uint64)) ^ int(W.shape[0])
-
-
 class _Proposal:
     """Aligns a proposal model (Embeddings, ndarray or scorer object) with a vocabulary."""
 
@@ -300,10 +290,8 @@ class HardNegative:
         ``proposal`` model) become its candidates, recomputed every ``refresh_every`` tokens.
     mix : float, default 0.5
         Share of negatives that are hard; the rest are plain base draws (limits the bias).
-        In ``"neighbors"`` mode this is exactly the kernel's ``cand_mix``. In ``"pool"`` mode
-        the plain share is expressed through candidate lists: every target holds
-        ``reservoir`` fresh base draws, redrawn at each refresh (so they are base samples in
-        distribution; within one refresh period they repeat).
+        It is the kernel's ``cand_mix`` in ``"neighbors"`` mode and its ``pool_mix`` in
+        ``"pool"`` mode (each negative is pool-picked with probability ``mix``).
     pool_size : int, default 5
         Pool size ``m`` of pool-and-pick.
     temperature : float, default 1.0
@@ -329,18 +317,14 @@ class HardNegative:
     power : float, default 0.75
         Base distribution ``∝ count ** power``.
     refresh_every : int, "epoch" or None, default "auto"
-        When to rebuild the tables: ``"auto"`` is 200,000 tokens for ``"pool"`` (refreshes the
-        plain-draw reservoir; cheap) and ``"epoch"`` for ``"neighbors"``.
+        When to rebuild the tables: ``"auto"`` is never for ``"pool"`` (the kernel scores the
+        pool with the live model) and ``"epoch"`` for ``"neighbors"``.
     exclude_window : bool, default True
         Reject (redraw) a negative that is a true context of the centre in the current window.
     exclude_pairs : iterable of (key, key), scipy sparse matrix or None
         Known co-occurring pairs that must never be negatives of each other.
-    reservoir : int, default 64
-        Plain base draws stored per target in ``"pool"`` mode when ``mix < 1``.
     block_size : int, default 512
         Queries per matrix product in the neighbour search.
-    random_state : int, default 0
-        Seed of the reservoir draws (combined with a fingerprint of the current model).
 
     Examples
     --------
@@ -366,9 +350,7 @@ class HardNegative:
         refresh_every: int | str | None = "auto",
         exclude_window: bool = True,
         exclude_pairs: Iterable[tuple[Hashable, Hashable]] | Any = None,
-        reservoir: int = 64,
         block_size: int = 512,
-        random_state: int = 0,
     ) -> None:
         if strategy not in _STRATEGIES:
             raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
@@ -377,7 +359,7 @@ class HardNegative:
         if not 0.0 <= float(mix) <= 1.0:
             raise ValueError(f"mix must be in [0, 1], got {mix}")
         for name, value, low in (("pool_size", pool_size, 1), ("n_neighbors", n_neighbors, 1),
-                                 ("skip_nearest", skip_nearest, 0), ("reservoir", reservoir, 1),
+                                 ("skip_nearest", skip_nearest, 0),
                                  ("block_size", block_size, 1)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
@@ -386,7 +368,7 @@ class HardNegative:
         if not np.isfinite(temperature) or temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
         if refresh_every == "auto":
-            refresh_every = 200_000 if strategy == "pool" else "epoch"
+            refresh_every = None if strategy == "pool" else "epoch"
         if not (refresh_every is None or refresh_every == "epoch"
                 or (isinstance(refresh_every, (int, np.integer)) and refresh_every > 0)):
             raise ValueError(
@@ -406,9 +388,7 @@ class HardNegative:
         self.refresh_every = refresh_every
         self.exclude_window = bool(exclude_window)
         self.exclude_pairs = exclude_pairs
-        self.reservoir = int(reservoir)
         self.block_size = int(block_size)
-        self.random_state = int(random_state)
         self._cache: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -426,15 +406,6 @@ class HardNegative:
             self._cache["excl"] = pairs_to_csr(self.exclude_pairs, vocab)
             self._cache["excl_vocab"] = vocab
         return self._cache["excl"]
-
-    def _reservoir(self, weights: np.ndarray, model: ModelState | None) -> tuple:
-        n = weights.size
-        rng = np.random.default_rng(derive_seed(self.random_state, _model_key(model)))
-        cdf = np.cumsum(weights / weights.sum())
-        draws = np.searchsorted(cdf, rng.random(n * self.reservoir) * cdf[-1], side="right")
-        ids = np.minimum(draws, n - 1).astype(np.int32)
-        indptr = np.arange(n + 1, dtype=np.int64) * self.reservoir
-        return indptr, ids
 
     def _neighbours(self, vocab: Vocab, model: ModelState | None) -> tuple | None:
         n = len(vocab)
@@ -470,11 +441,10 @@ class HardNegative:
         cand = None
         cand_mix = 0.0
         pool = 1
+        pool_mix = 1.0
         if self.strategy == "pool":
             pool = self.pool_size
-            if self.mix < 1.0:
-                cand = self._reservoir(weights, model)
-                cand_mix = 1.0 - self.mix
+            pool_mix = self.mix
         else:
             cand = self._neighbours(vocab, model)
             if cand is not None and excl_ids is not None:
@@ -493,4 +463,5 @@ class HardNegative:
             exclude_window=self.exclude_window,
             excl_indptr=excl_indptr,
             excl_ids=excl_ids,
+            pool_mix=pool_mix,
         )
