@@ -76,6 +76,9 @@ class Kmer2Vec(SGNSModel):
         Seed; with ``threads=1`` runs are bit-identical.
     progress : bool, default True
         Progress bar in bases/s.
+    objective : {"ns", "nce", "softmax"}, default "ns"
+        Training objective of the engine: negative sampling, NCE, or the full softmax
+        (skip-gram only; the softmax is affordable for small vocabularies such as k <= 5).
     max_sequence_length : int, default 10000
         Cut k-mer runs into engine sequences of at most this many k-mers (lets one genome train
         on all cores; windows do not cross the cuts).
@@ -131,6 +134,7 @@ class Kmer2Vec(SGNSModel):
         threads: int | None = None,
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
+        objective: str = "ns",
         max_sequence_length: int = 10_000,
         batch_bases: int = 1_000_000,
     ) -> None:
@@ -139,7 +143,7 @@ class Kmer2Vec(SGNSModel):
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress,
+            threads=threads, random_state=random_state, progress=progress, objective=objective,
         )
         self.k = k
         self.stride = stride
@@ -180,18 +184,20 @@ class Kmer2Vec(SGNSModel):
 
     # -- pooling ----------------------------------------------------------------------------
 
-    def count_matrix(self, sequences):
+    def count_matrix(self, sequences, *, segments: int = 1):
         """Per-sequence counts of the model's k-mers (scipy CSR, columns = vocabulary ids).
 
         Every k-mer at every valid position is counted (every length for a variable ``k``),
-        strand augmentation is not applied.
+        strand augmentation is not applied. With ``segments > 1`` each sequence gives
+        ``segments`` rows, one per region (see
+        :meth:`embedkit.contexts.kmers.KmerCorpus.count_matrix`).
         """
         self._check_fitted()
         corpus = self._corpus(["A"])  # settings only; the source is given below
         corpus.reverse_complement = False
-        return corpus.count_matrix(sequences, vocab=self.vocab_)
+        return corpus.count_matrix(sequences, vocab=self.vocab_, segments=segments)
 
-    def embed_sequences(self, sequences, pool: str = "mean", *,
+    def embed_sequences(self, sequences, pool: str = "mean", *, segments: int = 1,
                         idf: np.ndarray | None = None) -> np.ndarray:
         """Whole-sequence vectors (reads, genes) by pooling their k-mer vectors.
 
@@ -206,22 +212,29 @@ class Kmer2Vec(SGNSModel):
           therefore learned from the collection passed in (no labels are used); pass ``idf``
           to reuse weights from another collection (see :meth:`idf_weights`).
 
-        A sequence without any vocabulary k-mer gets a zero vector.
+        ``segments > 1`` pools each of that many equal regions of a sequence separately and
+        concatenates the results (region ``j`` holds the k-mers starting in its stretch), which
+        keeps coarse position information: useful when signals sit at fixed places, as in
+        aligned windows around splice sites. IDF documents are then the regions.
+
+        A sequence (or region) without any vocabulary k-mer gets a zero vector.
 
         Parameters
         ----------
         sequences : str, os.PathLike, pandas.Series or iterable of str
         pool : {"mean", "sum", "tfidf"}
+        segments : int, default 1
+            Regions pooled separately.
         idf : ndarray of shape (len(vocab_),), optional
             IDF weights for ``"tfidf"``.
 
         Returns
         -------
-        ndarray of float32, shape (n_sequences, dim)
+        ndarray of float32, shape (n_sequences, segments * dim)
         """
         if pool not in POOLING:
             raise ValueError(f"pool must be one of {POOLING}, got {pool!r}")
-        X = self.count_matrix(sequences).astype(np.float64)
+        X = self.count_matrix(sequences, segments=segments).astype(np.float64)
         W = self.embeddings_.vectors
         if pool == "tfidf":
             weights = self.idf_weights(X) if idf is None else np.asarray(idf, dtype=np.float64)
@@ -232,7 +245,7 @@ class Kmer2Vec(SGNSModel):
         if pool != "sum":
             totals = np.asarray(X.sum(axis=1)).ravel()
             out /= np.where(totals > 0, totals, 1.0)[:, None]
-        return out.astype(np.float32)
+        return out.reshape(-1, segments * W.shape[1]).astype(np.float32)
 
     def idf_weights(self, sequences_or_counts) -> np.ndarray:
         """Smoothed IDF ``ln((1 + n) / (1 + df)) + 1`` of every vocabulary k-mer.
