@@ -22,6 +22,7 @@ __all__ = [
     "check_random_state",
     "derive_seed",
     "chunk_states",
+    "engine_states",
     "next_u64",
     "rand_float",
     "rand_below",
@@ -96,6 +97,21 @@ def chunk_states(seed: int, epoch: int, first_chunk: int, n_chunks: int, *extra:
     """
     return np.array(
         [derive_seed(seed, epoch, first_chunk + i, *extra) for i in range(n_chunks)],
+        dtype=np.uint64,
+    )
+
+
+def engine_states(seed: int, epoch: int, first_chunk: int, n_chunks: int) -> np.ndarray:
+    """States of the training kernels: two streams per chunk, ``[tokens_0, negatives_0, ...]``.
+
+    Slot ``2c`` drives chunk ``c``'s token decisions (subsampling, reduced windows) and slot
+    ``2c + 1`` its negatives. Keeping them apart means the kept tokens and windows depend only
+    on ``(seed, epoch, chunk)`` — not on how many negatives were drawn — so every block cell of
+    distributed training sees exactly the same subsample.
+    """
+    return np.array(
+        [derive_seed(seed, epoch, first_chunk + i, stream)
+         for i in range(n_chunks) for stream in (0, 1)],
         dtype=np.uint64,
     )
 

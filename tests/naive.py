@@ -98,12 +98,14 @@ def draw_negatives(rng: XorShift, tables, target: int, k: int, window_tokens) ->
 
 
 def train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                state):
+                states):
     """Reference for one chunk of ``train_chunks``; updates float64 ``W``/``C`` in place.
 
-    Returns ``(pairs, kept_words, loss)`` and the final RNG state.
+    ``states`` is the chunk's (token stream, negative stream) pair of seeds.
+    Returns ``(pairs, kept_words, loss)`` and the final states.
     """
-    rng = XorShift(state)
+    rng = XorShift(states[0])  # subsampling and reduced windows
+    neg_rng = XorShift(states[1])  # negatives
     k = params.negative
     pairs = 0
     kept_total = 0
@@ -130,13 +132,14 @@ def train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, para
             window_tokens = [kept[j] for j in range(lo, hi) if j != i]
             w = kept[i]
             if params.sg:
-                p, l_ = _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens)
+                p, l_ = _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, neg_rng,
+                            window_tokens)
             else:
-                p, l_ = _cbow(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng,
+                p, l_ = _cbow(W, C, kept, i, lo, hi, w, lr, k, params, tables, neg_rng,
                               window_tokens)
             pairs += p
             loss += l_
-    return (pairs, kept_total, loss), rng.state
+    return (pairs, kept_total, loss), (rng.state, neg_rng.state)
 
 
 def _term(f: float, label: int) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from embedkit.engine.kernels import (
     train_chunks,
 )
 from embedkit.engine.train import _chunk_bounds, init_weights
-from embedkit.rng import chunk_states
+from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, build_alias_table, make_tables
 from embedkit.vocab import Vocab, keep_probability
 
@@ -51,7 +51,7 @@ def _run_both(params, tables, n_chunks=3, seed=0):
     assert np.any(vocab.keep_prob < 1), "the test must exercise subsampling"
     bounds = np.linspace(0, batch.offsets.size - 1, n_chunks + 1).astype(np.int64)
     chunk_pos = batch.offsets[bounds[:-1]].astype(np.float64) + 17.0
-    states = chunk_states(123, 1, 0, n_chunks)
+    states = engine_states(123, 1, 0, n_chunks)
     stats_k = np.zeros((n_chunks, N_STATS))
     Wk, Ck = W.copy(), C.copy()
     import numba
@@ -68,7 +68,7 @@ def _run_both(params, tables, n_chunks=3, seed=0):
     for c in range(n_chunks):
         (pairs, kept, loss), _ = naive.train_chunk(
             Wn, Cn, batch.ids, batch.offsets, bounds[c], bounds[c + 1], chunk_pos[c], 1.0,
-            vocab.keep_prob, params, tables, int(states[c]))
+            vocab.keep_prob, params, tables, (int(states[2 * c]), int(states[2 * c + 1])))
         totals += (pairs, kept, loss)
     return (Wk, Ck, stats_k.sum(axis=0)), (Wn, Cn, totals), (W, C)
 
@@ -127,7 +127,7 @@ def test_block_training_matches_reference(shared):
     tables = Unigram().tables(Vocab(vocab.index_to_key[out_lo:out_hi],
                                     vocab.counts[out_lo:out_hi]))
     bounds = np.array([0, batch.offsets.size - 1])
-    states = chunk_states(5, 0, 0, 1)
+    states = engine_states(5, 0, 0, 1)
     Wk, Ck = W[in_lo:in_hi].copy(), C[out_lo:out_hi].copy()
     st = np.zeros((1, N_STATS))
     train_chunks(Wk, Ck, batch.ids, batch.offsets, bounds, np.zeros(1), 1.0, vocab.keep_prob,
@@ -135,7 +135,7 @@ def test_block_training_matches_reference(shared):
     Wn, Cn = W.astype(np.float64), C.astype(np.float64)
     (pairs, _, loss), _ = naive.train_chunk(Wn, Cn, batch.ids, batch.offsets, 0, bounds[1], 0.0,
                                             1.0, vocab.keep_prob, params, tables,
-                                            int(states[0]))
+                                            (int(states[0]), int(states[1])))
     assert st[0, STAT_PAIRS] == pairs > 0
     np.testing.assert_allclose(Wk, Wn[in_lo:in_hi], rtol=2e-4, atol=2e-6)
     np.testing.assert_allclose(Ck, Cn[out_lo:out_hi], rtol=2e-4, atol=2e-6)
@@ -150,10 +150,11 @@ def test_update_is_the_sgns_gradient_by_finite_differences():
     W = rng.normal(0, 0.5, (n, d)).astype(np.float32)
     C = rng.normal(0, 0.5, (n, d)).astype(np.float32)
     vocab = Vocab(["a", "b", "c", "d"], [4, 3, 2, 1], subsample=0)
-    # Every negative comes from the candidate list of the positive target: fully known.
-    negs_of = {0: [2, 3], 1: [3, 2]}
-    indptr = np.array([0, 2, 4, 4, 4], dtype=np.int64)
-    cand = np.array(negs_of[0] + negs_of[1], dtype=np.int32)
+    # Every negative comes from the one-element candidate list of the positive target, so the
+    # negatives are fully known whatever the random stream: a -> (c, c), b -> (d, d).
+    negs_of = {0: [2, 2], 1: [3, 3]}
+    indptr = np.array([0, 1, 2, 2, 2], dtype=np.int64)
+    cand = np.array([2, 3], dtype=np.int32)
     tables = make_tables(np.ones(n), cand_indptr=indptr, cand_ids=cand, cand_mix=1.0)
     batch = make_batch([np.array([0, 1], dtype=np.int32)])  # pairs (ctx 1 -> a), (ctx 0 -> b)
     lr = 1e-4
@@ -161,7 +162,7 @@ def test_update_is_the_sgns_gradient_by_finite_differences():
     Wk, Ck = W.copy(), C.copy()
     stats_k = np.zeros((1, N_STATS))
     train_chunks(Wk, Ck, batch.ids, batch.offsets, np.array([0, 1]), np.zeros(1), 1.0,
-                 vocab.keep_prob, params, tables, chunk_states(1, 0, 0, 1), stats_k)
+                 vocab.keep_prob, params, tables, engine_states(1, 0, 0, 1), stats_k)
 
     def objective(flat):
         Wx = flat[: n * d].reshape(n, d)
@@ -246,7 +247,7 @@ def test_observed_keep_rate_matches_keep_probability():
         W, C = init_weights(5, 4, 0)
         train_chunks(W, C, masked, offsets, np.array([0, ids.size]), np.zeros(1), 1.0,
                      vocab.keep_prob, _params(lr0=0.0, min_lr=0.0), Unigram().tables(vocab),
-                     chunk_states(7, 0, w, 1), st)
+                     engine_states(7, 0, w, 1), st)
         kept[w] = st[0, STAT_WORDS]
     p = vocab.keep_prob.astype(float)
     sd = np.sqrt(counts * p * (1 - p)) + 1e-9

@@ -10,7 +10,7 @@ from embedkit.engine.kernels import N_STATS, STAT_LOSS, STAT_PAIRS
 from embedkit.engine.objectives import OBJECTIVES, get_objective
 from embedkit.engine.pairs import train_window
 from embedkit.engine.softmax import noise_log_kq, train_chunks_nce, train_chunks_softmax
-from embedkit.rng import chunk_states
+from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, make_tables
 from embedkit.theory import ZipfCorpus, cooccurrence_matrix, time_per_update
 
@@ -27,7 +27,7 @@ def _run(kernel, W, C, seq, lr, tables, negative=2, seed=0):
     stats = np.zeros((1, N_STATS))
     kernel(W, C, ids, offsets, np.array([0, 1], np.int64), np.zeros(1), 1.0,
            np.ones(W.shape[0], np.float32), _params(lr, negative), tables,
-           chunk_states(seed, 0, 0, 1), stats)
+           engine_states(seed, 0, 0, 1), stats)
     return stats[0]
 
 

@@ -47,8 +47,10 @@ def test_init_only_stores_parameters():
 
 
 def test_loss_decreases_over_epochs():
-    model = _small(epochs=6, dim=10).fit(SENTS)
-    assert model.loss_history_[-1] < model.loss_history_[0]
+    # no subsampling: this 16-word corpus would otherwise keep only ~10% of its tokens
+    loss = _small(epochs=5, dim=10, subsample=0.0).fit(SENTS).loss_history_
+    assert all(b < a for a, b in zip(loss, loss[1:], strict=False)), loss
+    assert loss[-1] < 0.8 * loss[0]  # 6 log 2 = 4.16 is the loss of an untrained model
 
 
 def test_same_seed_one_thread_is_bit_identical_and_other_seed_differs():

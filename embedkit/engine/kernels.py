@@ -368,16 +368,17 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
                  states, c, acc, buf, targets, mask, gs, gout, neu, h):
     lr_span = params.lr0 - params.min_lr
+    tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
         start = offsets[s]
-        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, c, buf)
+        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, tok, buf)
         acc[STAT_WORDS] += n
         # lr by raw position of the sequence start (word2vec.c also updates it per sentence).
         progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
         lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
         for i in range(n):
             if params.shrink_window:
-                b = np.int64(((next_u64(states, c) >> np.uint64(32)) * np.uint64(params.window))
+                b = np.int64(((next_u64(states, tok) >> np.uint64(32)) * np.uint64(params.window))
                              >> np.uint64(32))
                 eff = params.window - b
             else:
@@ -385,10 +386,11 @@ def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, par
             lo = max(0, i - eff)
             hi = min(n, i + eff + 1)
             if params.sg:
-                _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, c, targets, mask,
-                           gs, gout, neu, h, acc)
+                _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
+                           mask, gs, gout, neu, h, acc)
             else:
-                _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, c, targets, mask,
+                _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
+                             mask,
                              neu, h, acc)
 
 
@@ -412,8 +414,9 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
     keep_prob : float32 (n,)
     params : KernelParams
     tables : SamplerTables
-    states : uint64 (n_chunks,)
-        One xorshift state per chunk, advanced in place.
+    states : uint64 (2 * n_chunks,)
+        Two xorshift states per chunk (tokens, negatives; see :func:`embedkit.rng.engine_states`),
+        advanced in place.
     stats : float64 (n_chunks, N_STATS)
         Per-chunk loss, loss terms, pairs, kept words and summed sigmoid of negatives.
     """

@@ -60,12 +60,12 @@ def _softmax_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, p
     lr_span = params.lr0 - params.min_lr
     for s in range(s0, s1):
         start = offsets[s]
-        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, c, buf)
+        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, 2 * c, buf)
         acc[STAT_WORDS] += n
         progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
         lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
         for i in range(n):
-            eff = _eff_window(params, states, c)
+            eff = _eff_window(params, states, 2 * c)
             lo = max(0, i - eff)
             hi = min(n, i + eff + 1)
             w = buf[i]
@@ -134,12 +134,12 @@ def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, param
     lr_span = params.lr0 - params.min_lr
     for s in range(s0, s1):
         start = offsets[s]
-        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, c, buf)
+        n = _subsample(ids, start, offsets[s + 1], keep_prob, states, 2 * c, buf)
         acc[STAT_WORDS] += n
         progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
         lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
         for i in range(n):
-            eff = _eff_window(params, states, c)
+            eff = _eff_window(params, states, 2 * c)
             lo = max(0, i - eff)
             hi = min(n, i + eff + 1)
             targets[0] = buf[i]
@@ -148,7 +148,7 @@ def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, param
                     continue
                 cw = buf[j]
                 for t in range(1, k1):
-                    targets[t] = _alias_draw(tables, states, c)
+                    targets[t] = _alias_draw(tables, states, 2 * c + 1)
                 acc[STAT_PAIRS] += 1.0
                 for t in range(k1):
                     x = targets[t]

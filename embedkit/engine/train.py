@@ -30,7 +30,7 @@ from embedkit.engine.kernels import (
     KernelParams,
 )
 from embedkit.engine.objectives import get_objective
-from embedkit.rng import chunk_states, derive_seed
+from embedkit.rng import derive_seed, engine_states
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab
 
@@ -236,7 +236,7 @@ def train(
                     pos_scale = batch.n_raw / batch.ids.size
                     start_pos = epoch * words_per_epoch + raw
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
-                    states = chunk_states(seed, epoch, chunk_index, n_chunks)
+                    states = engine_states(seed, epoch, chunk_index, n_chunks)
                     stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
                     kernel(W, C, batch.ids, batch.offsets, bounds,
                                  chunk_pos.astype(np.float64), float(pos_scale), keep_prob,
