@@ -271,20 +271,12 @@ def _distributed():
 def make_generator(estimator, data):
     """The context generator ``estimator.fit(data)`` would train on.
 
-    Uses ``estimator._make_generator(data)`` when the estimator provides it, else knows
-    Word2Vec (text), Node2Vec/DeepWalk (walks) and Kmer2Vec (k-mers).
+    Every embedkit estimator provides ``_make_generator(data)``.
     """
-    if hasattr(estimator, "_make_generator"):
+    try:
         return estimator._make_generator(data)
-    if hasattr(estimator, "_make_walks"):  # Node2Vec, DeepWalk
-        return estimator._make_walks(data)
-    if hasattr(estimator, "_corpus"):  # Kmer2Vec
-        return estimator._corpus(data)
-    if hasattr(estimator, "tokenizer") and hasattr(estimator, "batch_words"):  # Word2Vec
-        from embedkit.contexts.text import TextCorpus
-
-        return TextCorpus(data, tokenizer=estimator.tokenizer, batch_words=estimator.batch_words,
-                          max_sentence_length=estimator.max_sentence_length)
+    except (AttributeError, NotImplementedError):
+        pass
     raise TypeError(
         f"{type(estimator).__name__} does not say how to build its context generator; "
         "give it a _make_generator(data) method"

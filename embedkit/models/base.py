@@ -185,6 +185,26 @@ class SGNSModel(BaseEstimator):
         )
 
     # -- the shared fit path ----------------------------------------------------------------
+    def _make_generator(self, data) -> ContextGenerator:
+        """The context generator for ``data`` (each estimator defines it)."""
+        raise NotImplementedError
+
+    def _record_generator(self, generator: ContextGenerator) -> None:
+        """Hook: copy facts about the data from the generator after fitting."""
+
+    def _fit_data(self, data, *, client=None, blocks: int | None = None):
+        """``fit`` for every estimator: one process, or Dask block rotation with a client."""
+        if client is not None:
+            from embedkit.distributed import fit_distributed
+
+            return fit_distributed(self, data, client=client, blocks=blocks)
+        if blocks is not None:
+            raise ValueError("blocks= needs a Dask client (client=...)")
+        generator = self._make_generator(data)
+        self._fit_generator(generator)
+        self._record_generator(generator)
+        return self
+
     def _fit_generator(self, generator: ContextGenerator, vocab: Vocab | None = None):
         """Validate, build the vocabulary, train, and set the fitted attributes."""
         from embedkit.embeddings import Embeddings

@@ -162,7 +162,7 @@ class Kmer2Vec(SGNSModel):
             max_sequence_length=self.max_sequence_length, batch_bases=self.batch_bases,
         )
 
-    def fit(self, sequences, y=None) -> Kmer2Vec:
+    def fit(self, sequences, y=None, *, client=None, blocks: int | None = None) -> Kmer2Vec:
         """Learn k-mer vectors.
 
         Parameters
@@ -170,17 +170,24 @@ class Kmer2Vec(SGNSModel):
         sequences : str, os.PathLike, pandas.Series or re-iterable of str
             A FASTA/FASTQ file (plain or gzip; streamed record by record) or DNA strings.
         y : ignored
+        client : dask.distributed.Client, optional
+            Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`).
+        blocks : int, optional
+            Vocabulary blocks for distributed training (default: the number of workers).
 
         Returns
         -------
         self
         """
-        corpus = self._corpus(sequences)
-        self._fit_generator(corpus)
+        return self._fit_data(sequences, client=client, blocks=blocks)
+
+    def _make_generator(self, sequences):
+        return self._corpus(sequences)
+
+    def _record_generator(self, corpus) -> None:
         self.n_bases_ = corpus.n_bases
         self.n_skipped_bases_ = corpus.n_skipped_bases
         self.n_records_ = corpus.n_records
-        return self
 
     # -- pooling ----------------------------------------------------------------------------
 

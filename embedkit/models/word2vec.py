@@ -130,7 +130,7 @@ class Word2Vec(SGNSModel):
         self.max_sentence_length = max_sentence_length
         self.batch_words = batch_words
 
-    def fit(self, corpus, y=None) -> Word2Vec:
+    def fit(self, corpus, y=None, *, client=None, blocks: int | None = None) -> Word2Vec:
         """Learn word vectors from ``corpus``.
 
         Parameters
@@ -139,15 +139,22 @@ class Word2Vec(SGNSModel):
             A text file (plain or gzip; one sentence per line; streamed), a re-iterable of
             strings (sentences), or a re-iterable of token lists.
         y : ignored
+        client : dask.distributed.Client, optional
+            Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`; the
+            file must be readable at the same path on every worker).
+        blocks : int, optional
+            Vocabulary blocks for distributed training (default: the number of workers).
 
         Returns
         -------
         self
         """
+        return self._fit_data(corpus, client=client, blocks=blocks)
+
+    def _make_generator(self, corpus):
         from embedkit.contexts.text import TextCorpus
 
-        generator = TextCorpus(
+        return TextCorpus(
             corpus, tokenizer=self.tokenizer, batch_words=self.batch_words,
             max_sentence_length=self.max_sentence_length,
         )
-        return self._fit_generator(generator)
