@@ -206,3 +206,19 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert cli_main(["train", "text", str(corpus), "-o", str(tmp_path / "x.npz"), "--dim", "0",
                      "--no-progress"]) == 1
     assert "dim" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("objective", ["nce", "softmax"])
+def test_other_objectives_train_through_the_estimator(objective):
+    model = _small(objective=objective, subsample=0.0, epochs=3).fit(SENTS)
+    assert np.all(np.isfinite(model.embeddings_.vectors))
+    assert model.loss_history_[-1] < model.loss_history_[0]
+
+
+def test_objective_and_blocks_errors():
+    with pytest.raises(ValueError, match="objective"):
+        _small(objective="hs").fit(SENTS)
+    with pytest.raises(ValueError, match="skip-gram"):
+        _small(objective="softmax", sg=False).fit(SENTS)
+    with pytest.raises(ValueError, match="client"):
+        _small().fit(SENTS, blocks=2)
