@@ -4,18 +4,36 @@ One fast Numba SGNS engine; context generators (text windows, random walks, k-me
 pluggable negative samplers choose what gets pushed away.
 """
 
-from embedkit.contexts import ContextGenerator, SeqBatch, TextCorpus
+from embedkit.contexts import (
+    ContextGenerator,
+    KmerCorpus,
+    RandomWalks,
+    SeqBatch,
+    TextCorpus,
+)
 from embedkit.embeddings import Embeddings
+from embedkit.models.kmer2vec import Kmer2Vec
+from embedkit.models.node2vec import DeepWalk, Node2Vec
 from embedkit.models.word2vec import Word2Vec
+from embedkit.samplers import HardNegative, SpellingAware, Uniform, Unigram
 from embedkit.vocab import Vocab
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ContextGenerator",
+    "DeepWalk",
     "Embeddings",
+    "HardNegative",
+    "Kmer2Vec",
+    "KmerCorpus",
+    "Node2Vec",
+    "RandomWalks",
     "SeqBatch",
+    "SpellingAware",
     "TextCorpus",
+    "Uniform",
+    "Unigram",
     "Vocab",
     "Word2Vec",
     "__version__",

@@ -28,6 +28,13 @@ __all__ = [
     "ws353_relatedness_path",
     "load_word_pairs",
     "load_wordsim353",
+    "drosophila_edges_path",
+    "drosophila_labels_path",
+    "load_drosophila",
+    "lambda_genome_path",
+    "splice_path",
+    "tiny_fasta_path",
+    "load_splice",
 ]
 
 #: Environment variable that overrides the location of the data folder.
@@ -44,6 +51,14 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "simlex999": ("simlex999.txt", "SimLex-999, 999 scored word pairs"),
     "ws353_similarity": ("ws353_similarity.txt", "WordSim-353 similarity subset, 203 pairs"),
     "ws353_relatedness": ("ws353_relatedness.txt", "WordSim-353 relatedness subset, 252 pairs"),
+    "drosophila_edges": (
+        "drosophila-left.edges.tsv",
+        "Drosophila larva left mushroom body connectome: 209 neurons, 7,425 weighted arcs",
+    ),
+    "drosophila_labels": ("drosophila-left.labels.tsv", "cell type of the 209 neurons (4 classes)"),
+    "lambda_genome": ("lambda.fa.gz", "Enterobacteria phage lambda genome, 48,502 nt (FASTA)"),
+    "splice": ("splice.tsv", "primate splice junctions: 3,186 sequences of 60 nt, 3 classes"),
+    "tiny_fasta": ("tiny.fa", "3 small synthetic FASTA records (wrapping, lowercase, N run)"),
 }
 
 # registry names whose files are `word1<TAB>word2<TAB>score` lines (``#`` comments allowed)
@@ -266,3 +281,112 @@ def load_wordsim353() -> pd.DataFrame:
     ((353, 3), ['word1', 'word2', 'score'])
     """
     return load_word_pairs("wordsim353")
+
+
+def lambda_genome_path() -> Path:
+    """Path of the phage lambda genome ``lambda.fa.gz`` (one FASTA record, 48,502 nt).
+
+    Examples
+    --------
+    >>> lambda_genome_path().name
+    'lambda.fa.gz'
+    """
+    return dataset_path("lambda_genome")
+
+
+def splice_path() -> Path:
+    """Path of the splice-junction table ``splice.tsv`` (``id``, ``class``, ``sequence``).
+
+    Examples
+    --------
+    >>> splice_path().name
+    'splice.tsv'
+    """
+    return dataset_path("splice")
+
+
+def tiny_fasta_path() -> Path:
+    """Path of ``tiny.fa``: 3 synthetic records with line wrapping, lowercase and an N run.
+
+    Examples
+    --------
+    >>> tiny_fasta_path().name
+    'tiny.fa'
+    """
+    return dataset_path("tiny_fasta")
+
+
+def load_splice() -> pd.DataFrame:
+    """Load the primate splice-junction set (StatLog version of the UCI data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        3,186 rows; columns ``id`` (int), ``class`` (str: ``"ei"`` donor 767, ``"ie"`` acceptor
+        765, ``"n"`` neither 1,654) and ``sequence`` (str, 60 nt over A/C/G/T; the junction lies
+        between positions 30 and 31).
+
+    Examples
+    --------
+    >>> df = load_splice()
+    >>> df.shape, df["class"].value_counts()["n"]
+    ((3186, 3), np.int64(1654))
+    """
+    path = splice_path()
+    df = pd.read_csv(path, sep="\t", dtype={"id": "int64", "class": str, "sequence": str})
+    if list(df.columns) != ["id", "class", "sequence"]:
+        raise ValueError(f"{path}: expected columns id, class, sequence; got {list(df.columns)}")
+    return df
+
+
+def drosophila_edges_path() -> Path:
+    """Path of ``drosophila-left.edges.tsv`` (``src``, ``dst``, ``weight`` = synapse count).
+
+    Examples
+    --------
+    >>> drosophila_edges_path().name
+    'drosophila-left.edges.tsv'
+    """
+    return dataset_path("drosophila_edges")
+
+
+def drosophila_labels_path() -> Path:
+    """Path of ``drosophila-left.labels.tsv`` (``node``, ``label``: K, P, O or I).
+
+    Examples
+    --------
+    >>> drosophila_labels_path().name
+    'drosophila-left.labels.tsv'
+    """
+    return dataset_path("drosophila_labels")
+
+
+def load_drosophila():
+    """Load the larval Drosophila left mushroom body connectome (Eichler et al. 2017).
+
+    Returns
+    -------
+    graph : networkx.DiGraph
+        209 nodes ``0..208``; 7,425 arcs ``src -> dst`` with attribute ``weight`` (number of
+        synapses).
+    labels : dict
+        node -> cell type: ``"K"`` Kenyon cell (101), ``"P"`` projection neuron (58),
+        ``"O"`` output neuron (29), ``"I"`` input neuron (21).
+
+    Examples
+    --------
+    >>> G, labels = load_drosophila()
+    >>> G.number_of_nodes(), G.number_of_edges(), labels[0]
+    (209, 7425, 'K')
+    """
+    import networkx as nx
+
+    edges = pd.read_csv(drosophila_edges_path(), sep="\t")
+    nodes = pd.read_csv(drosophila_labels_path(), sep="\t")
+    G = nx.DiGraph()
+    G.add_nodes_from(nodes["node"].tolist())
+    weights = edges["weight"].astype(float).tolist()
+    G.add_weighted_edges_from(
+        zip(edges["src"].tolist(), edges["dst"].tolist(), weights, strict=True)
+    )
+    return G, dict(zip(nodes["node"].tolist(), nodes["label"].tolist(), strict=True))

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
 
 __all__ = [
     "AgreementResult",
@@ -257,6 +256,8 @@ def kmer_similarity_agreement(
     else:
         ref = [1 - edit_distance(keys[i], keys[j]) / max(len(keys[i]), len(keys[j]))
                for i, j in zip(a, b, strict=True)]
+    from scipy import stats  # lazily: scipy.stats is slow to import
+
     rho, p = stats.spearmanr(cos, ref)
     return AgreementResult(float(rho), float(p), int(n_pairs), similarity)
 
@@ -321,6 +322,8 @@ def reverse_complement_consistency(embeddings: Any, *, random_state: int = 0,
     V = emb.normed_vectors
     rc_sim = np.einsum("ij,ij->i", V[src_a], V[dst_a])
     rnd_sim = np.einsum("ij,ij->i", V[src_a], V[rnd])
+    from scipy import stats
+
     u, p = stats.mannwhitneyu(rc_sim, rnd_sim, alternative="greater")
     return RCConsistencyResult(float(rc_sim.mean()), float(rnd_sim.mean()),
                                float(u / (rc_sim.size * rnd_sim.size)), float(p), int(src_a.size))

@@ -138,13 +138,14 @@ class Node2Vec(SGNSModel):
         directed: bool | None = None,
         weighted: bool | None = None,
         batch_walks: int | None = None,
+        objective: str = "ns",
     ) -> None:
         super().__init__(
             dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress,
+            threads=threads, random_state=random_state, progress=progress, objective=objective,
         )
         self.walk_length = walk_length
         self.walks_per_node = walks_per_node
@@ -177,7 +178,7 @@ class Node2Vec(SGNSModel):
             count_seed=self._count_seed(), progress=bool(self.progress),
         )
 
-    def fit(self, graph: Any, y: Any = None):
+    def fit(self, graph: Any, y: Any = None, *, client=None, blocks: int | None = None):
         """Learn node vectors from ``graph``.
 
         Parameters
@@ -186,17 +187,24 @@ class Node2Vec(SGNSModel):
             Anything :func:`embedkit.contexts.graph.as_graph` accepts (an edge-list path is
             read with :func:`~embedkit.contexts.graph.read_edgelist`).
         y : ignored
+        client : dask.distributed.Client, optional
+            Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`).
+        blocks : int, optional
+            Vocabulary blocks for distributed training (default: the number of workers).
 
         Returns
         -------
         self
         """
         self._engine_config()  # validate engine parameters before any walk work
-        walks = self._make_walks(graph)
-        self._fit_generator(walks)
+        return self._fit_data(graph, client=client, blocks=blocks)
+
+    def _make_generator(self, graph: Any):
+        return self._make_walks(graph)
+
+    def _record_generator(self, walks) -> None:
         self.graph_ = walks.graph
         self.isolated_nodes_ = [walks.graph.labels[i] for i in walks.isolated]
-        return self
 
 
 class DeepWalk(Node2Vec):
@@ -243,6 +251,7 @@ class DeepWalk(Node2Vec):
         directed: bool | None = None,
         weighted: bool | None = None,
         batch_walks: int | None = None,
+        objective: str = "ns",
     ) -> None:
         super().__init__(
             dim=dim, walk_length=walk_length, walks_per_node=walks_per_node, p=1.0, q=1.0,
@@ -251,7 +260,7 @@ class DeepWalk(Node2Vec):
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
             threads=threads, random_state=random_state, progress=progress, directed=directed,
-            weighted=weighted, batch_walks=batch_walks,
+            weighted=weighted, batch_walks=batch_walks, objective=objective,
         )
         del self.p, self.q  # not parameters of DeepWalk (get_params lists __init__ args)
 

@@ -1,0 +1,179 @@
+"""Node2Vec / DeepWalk estimators, graph evaluation and the graph CLI."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedkit.datasets import drosophila_edges_path, drosophila_labels_path, load_drosophila
+from embedkit.eval.graphs import (
+    link_prediction,
+    node_classification,
+    read_node_labels,
+    split_edges,
+)
+from embedkit.models.node2vec import DeepWalk, Node2Vec
+
+FAST = dict(dim=16, walk_length=20, walks_per_node=10, window=5, progress=False)
+
+
+def test_karate_factions_are_separated():
+    G = nx.karate_club_graph()
+    club = {n: G.nodes[n]["club"] for n in G}
+    model = Node2Vec(**FAST, p=1.0, q=0.5, subsample=0.0, threads=2, random_state=0).fit(G)
+    res = node_classification(model, club, train_ratios=[0.5], n_repeats=10)
+    # chance (majority class) is 0.5; a model that learned nothing stays near it
+    assert res.loc[0.5, "micro_f1"] > 0.85, res
+
+
+def test_drosophila_cell_types_beat_baselines():
+    G, labels = load_drosophila()
+    model = Node2Vec(dim=32, walk_length=40, threads=2, random_state=1, progress=False).fit(G)
+    res = node_classification(model, labels, train_ratios=[0.5], n_repeats=5)
+    counts = pd.Series(labels).value_counts()
+    majority_macro = (2 * counts.max() / len(labels) / (1 + counts.max() / len(labels))) / 4
+    assert majority_macro < 0.17
+    # a random guess with the class frequencies scores about 0.25 macro-F1
+    assert res.loc[0.5, "macro_f1"] > 0.33, res
+    assert res.loc[0.5, "micro_f1"] > counts.max() / len(labels) + 0.1, res
+
+
+def test_embeddings_keyed_by_original_labels_and_isolated_nodes():
+    G = nx.relabel_nodes(nx.karate_club_graph(), lambda n: f"member-{n}")
+    G.add_node(("loner", 1))
+    with pytest.warns(UserWarning, match="1 isolated node"):
+        model = DeepWalk(**FAST, random_state=0).fit(G)
+    emb = model.embeddings_
+    assert set(emb.index_to_key) == {f"member-{n}" for n in range(34)}
+    assert model.isolated_nodes_ == [("loner", 1)]
+    assert ("loner", 1) not in emb
+    assert emb["member-0"].shape == (16,)
+    assert model.graph_.n_nodes == 35
+    with pytest.raises(KeyError):
+        emb.most_similar("member-99")
+
+
+def test_reproducible_with_one_thread():
+    G = nx.les_miserables_graph()
+    a = Node2Vec(**FAST, p=0.5, q=2.0, threads=1, random_state=3).fit(G).embeddings_
+    b = Node2Vec(**FAST, p=0.5, q=2.0, threads=1, random_state=3).fit(G).embeddings_
+    c = Node2Vec(**FAST, p=0.5, q=2.0, threads=1, random_state=4).fit(G).embeddings_
+    assert a.index_to_key == b.index_to_key
+    assert np.array_equal(a.vectors, b.vectors)
+    assert not np.array_equal(a.vectors, c.vectors)
+
+
+def test_params_and_validation():
+    m = Node2Vec()
+    params = m.get_params()
+    assert params["dim"] == 128 and params["walk_length"] == 80 and params["p"] == 1.0
+    assert params["window"] == 10 and params["epochs"] == 1 and params["min_count"] == 1
+    assert "p" not in DeepWalk().get_params() and "walks_per_node" in DeepWalk().get_params()
+    assert m.set_params(p=0.25, q=4) is m and m.q == 4
+    assert "q=4" in repr(m)
+    G = nx.path_graph(5)
+    for bad, err in [(dict(p=0), ValueError), (dict(q=-1.0), ValueError),
+                     (dict(walk_length=0), ValueError), (dict(walks_per_node=2.5), TypeError),
+                     (dict(dim=0), ValueError), (dict(q="2"), TypeError)]:
+        with pytest.raises(err):
+            Node2Vec(**{**FAST, **bad}).fit(G)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Node2Vec().wv  # noqa: B018
+    with pytest.raises(ValueError, match="empty graph"):
+        Node2Vec(**FAST).fit(nx.empty_graph(3))
+
+
+def test_fit_accepts_every_graph_input(tmp_path):
+    edges = [(0, 1), (1, 2), (2, 0), (2, 3)]
+    path = tmp_path / "e.tsv"
+    path.write_text("".join(f"{u}\t{v}\n" for u, v in edges))
+    import scipy.sparse as sp
+
+    A = sp.coo_matrix((np.ones(4), ([e[0] for e in edges], [e[1] for e in edges])), (4, 4))
+    inputs = [nx.Graph(edges), A, pd.DataFrame(edges, columns=["source", "target"]), path]
+    for data in inputs:
+        m = DeepWalk(**FAST, random_state=0).fit(data)
+        assert sorted(m.embeddings_.index_to_key) == [0, 1, 2, 3]
+
+
+def test_directed_dead_ends_train():
+    G = nx.DiGraph([(0, 1), (1, 2), (2, 3), (1, 0)])  # 3 is a dead end
+    m = Node2Vec(**FAST, p=2.0, q=0.5, random_state=0).fit(G)
+    assert set(m.embeddings_.index_to_key) == {0, 1, 2, 3}
+
+
+def test_node_classification_multilabel_and_frame():
+    G = nx.planted_partition_graph(4, 40, 0.3, 0.01, seed=2)
+    comm = {n: n // 40 for n in G}
+    model = DeepWalk(**FAST, threads=2, random_state=0).fit(G)
+    single = node_classification(model, comm, train_ratios=[0.2, 0.8], n_repeats=3)
+    assert list(single.index) == [0.2, 0.8]
+    assert (single["macro_f1"] > 0.9).all(), single
+    # multi-label: community plus the "half" (communities 0-1 vs 2-3)
+    multi = {n: [f"c{c}", "low" if c < 2 else "high"] for n, c in comm.items()}
+    res = node_classification(model, multi, train_ratios=[0.5], n_repeats=2, per_split=True)
+    assert len(res) == 2 and (res["micro_f1"] > 0.9).all(), res
+    frame = pd.DataFrame({"node": list(comm), "label": list(comm.values())})
+    res2 = node_classification(model, frame, train_ratios=[0.5], n_repeats=3)
+    assert res2.loc[0.5, "macro_f1"] > 0.9
+    with pytest.raises(KeyError, match="no vector"):
+        node_classification(model, {**comm, "ghost": 1}, train_ratios=[0.5])
+    with pytest.warns(UserWarning, match="dropping 1"):
+        node_classification(model, {**comm, "ghost": 1}, train_ratios=[0.5], missing="drop")
+    with pytest.raises(ValueError, match="train_ratios"):
+        node_classification(model, comm, train_ratios=[1.5])
+    with pytest.raises(TypeError, match="labels must be"):
+        node_classification(model, [1, 2, 3])
+
+
+def test_link_prediction():
+    G = nx.planted_partition_graph(4, 40, 0.3, 0.01, seed=1)
+    train, pos, neg = split_edges(G, test_fraction=0.3, random_state=0)
+    assert train.n_edges + len(pos) == G.number_of_edges() and len(pos) == len(neg)
+    assert nx.number_connected_components(nx.Graph(list(zip(*train.to_scipy().nonzero(),
+                                                            strict=True)))) == \
+        nx.number_connected_components(G)
+    all_edges = {frozenset(e) for e in G.edges()}
+    lab = train.labels
+    assert not any(frozenset((lab[a], lab[b])) in all_edges for a, b in neg)
+    assert all(frozenset((lab[a], lab[b])) in all_edges for a, b in pos)
+    model = Node2Vec(**{**FAST, "walk_length": 40}, subsample=0.0, threads=2, random_state=0)
+    res = link_prediction(G, model, test_fraction=0.3, random_state=0)
+    assert set(res.index) == {"dot", "hadamard", "average", "l1", "l2"}
+    assert res.loc["dot", "roc_auc"] > 0.75, res
+    assert res.loc["hadamard", "roc_auc"] > 0.75, res
+    assert not hasattr(model, "embeddings_")  # a copy was fitted
+    with pytest.raises(ValueError, match="unknown edge operator"):
+        link_prediction(G, model, operators=["cosine"])
+
+
+def test_read_node_labels(tmp_path):
+    labels = read_node_labels(drosophila_labels_path())
+    assert len(labels) == 209 and labels[208] == ["I"] or labels[208]
+    f = tmp_path / "lab.tsv"
+    f.write_text("node\tlabel\na\tx\na\ty\nb\tz\n")
+    assert read_node_labels(f) == {"a": ["x", "y"], "b": ["z"]}
+    f.write_text("node\tlabel\na\n")
+    with pytest.raises(ValueError, match="line 2"):
+        read_node_labels(f)
+
+
+def test_cli_train_graph_and_eval_nodes(tmp_path, capsys):
+    from embedkit.cli import main
+
+    out = tmp_path / "fly.npz"
+    assert main(["train", "graph", str(drosophila_edges_path()), "-o", str(out), "--directed",
+                 "--weighted", "--p", "0.5", "--q", "2", "--walk-length", "30", "--dim", "16",
+                 "--seed", "1", "--no-progress"]) == 0
+    assert out.exists()
+    assert main(["eval-nodes", str(out), str(drosophila_labels_path()), "--train-ratios",
+                 "0.5", "--repeats", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "209 nodes, 7425 edges (directed, weighted)" in text
+    assert "macro_f1" in text
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tb\t1\nb\tc\n")
+    assert main(["train", "graph", str(bad), "-o", str(tmp_path / "x.npz"), "--weighted"]) == 1
+    assert "bad.tsv, line 2" in capsys.readouterr().err
