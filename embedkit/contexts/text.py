@@ -286,6 +286,11 @@ class TextCorpus:
         If given, sentences longer than this are split into consecutive pieces of at most this
         many tokens (context windows do not cross the cuts). Nothing is ever truncated: by
         default a sentence of any length is kept whole.
+    cache_bytes : int, default 256 MiB
+        Memory budget for keeping the *encoded* batches (int32 ids + offsets) after the first
+        full pass, so later epochs skip reading, tokenizing and encoding. A corpus whose ids
+        exceed the budget (about 60M tokens for 256 MiB) is streamed every epoch; 0 always
+        streams. Memory stays bounded either way, and results are identical.
 
     Attributes
     ----------
@@ -322,6 +327,7 @@ class TextCorpus:
         lowercase: bool | None = None,
         batch_words: int = 100_000,
         max_sentence_length: int | None = None,
+        cache_bytes: int = 256 * 2**20,
     ) -> None:
         if lowercase is not None and not isinstance(lowercase, bool):
             raise TypeError(f"lowercase must be True, False or None, got {lowercase!r}")
@@ -332,6 +338,10 @@ class TextCorpus:
         self.lowercase = lowercase
         self.batch_words = int(batch_words)
         self.max_sentence_length = None if max_sentence_length is None else int(max_sentence_length)
+        if not isinstance(cache_bytes, (int, np.integer)) or cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be a non-negative int, got {cache_bytes!r}")
+        self.cache_bytes = int(cache_bytes)
+        self._cache: tuple[Vocab, list[SeqBatch]] | None = None
         self.path: Path | None = None
         self._source: Iterable[str] | Iterable[Sequence[Hashable]] | None = None
         self.n_raw_tokens: int | None = None
@@ -547,6 +557,23 @@ class TextCorpus:
         [[0, 1, 0, 1]]
         """
         del epoch, seed
+        if self._cache is not None and self._cache[0] is vocab:
+            yield from self._cache[1]
+            return
+        kept: list[SeqBatch] | None = [] if self.cache_bytes else None
+        size = 0
+        for batch in self._encode_batches(vocab):
+            if kept is not None:
+                size += batch.ids.nbytes + batch.offsets.nbytes
+                if size <= self.cache_bytes:
+                    kept.append(batch)
+                else:
+                    kept = None  # over budget: keep streaming every epoch
+            yield batch
+        if kept is not None:
+            self._cache = (vocab, kept)
+
+    def _encode_batches(self, vocab: Vocab) -> Iterator[SeqBatch]:
         get = vocab.key_to_index.get
         missing = repeat(-1)  # map(get, tokens, missing) calls get(token, -1)
         target = self.batch_words
