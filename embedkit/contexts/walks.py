@@ -44,6 +44,7 @@ from numba import njit, prange
 from embedkit.contexts.base import SeqBatch
 from embedkit.contexts.graph import Graph, as_graph
 from embedkit.rng import chunk_states, derive_seed, next_u64, rand_below, rand_float
+from embedkit.samplers.base import vose_fill
 from embedkit.vocab import Vocab
 
 __all__ = ["RandomWalks", "CHUNK_WALKS", "build_alias_tables"]
@@ -81,38 +82,8 @@ def build_alias_tables(indptr, weights):
     for v in range(n):
         lo = indptr[v]
         d = indptr[v + 1] - lo
-        if d == 0:
-            continue
-        total = 0.0
-        for k in range(d):
-            total += weights[lo + k]
-        ns = 0
-        nl = 0
-        for k in range(d):
-            scaled[k] = weights[lo + k] * d / total
-            alias[lo + k] = k
-            if scaled[k] < 1.0:
-                small[ns] = k
-                ns += 1
-            else:
-                large[nl] = k
-                nl += 1
-        while ns > 0 and nl > 0:
-            ns -= 1
-            s = small[ns]
-            g = large[nl - 1]
-            prob[lo + s] = scaled[s]
-            alias[lo + s] = g
-            scaled[g] = (scaled[g] + scaled[s]) - 1.0
-            if scaled[g] < 1.0:
-                nl -= 1
-                small[ns] = g
-                ns += 1
-        # leftovers are 1 up to rounding
-        for i in range(ns):
-            prob[lo + small[i]] = 1.0
-        for i in range(nl):
-            prob[lo + large[i]] = 1.0
+        if d > 0:
+            vose_fill(weights, lo, d, prob, alias, scaled, small, large)
     return prob, alias
 
 

@@ -80,40 +80,51 @@ class NegativeSampler(Protocol):
 
 
 @njit(cache=True, nogil=True)
-def _vose(p):
-    n = p.shape[0]
-    prob = np.zeros(n, dtype=np.float64)
-    alias = np.arange(n).astype(np.int32)
-    scaled = p * n
-    small = np.empty(n, dtype=np.int64)
-    large = np.empty(n, dtype=np.int64)
+def vose_fill(weights, lo, d, prob, alias, scaled, small, large):
+    """Vose's alias build for ``weights[lo:lo + d]`` into ``prob``/``alias[lo:lo + d]``.
+
+    ``alias`` holds positions local to the row (``0..d-1``); ``scaled``, ``small`` and
+    ``large`` are scratch arrays of at least ``d`` entries. Shared by the negative-sampling
+    table and the per-node tables of random walks.
+    """
+    total = 0.0
+    for k in range(d):
+        total += weights[lo + k]
     ns = 0
     nl = 0
-    for i in range(n):
-        if scaled[i] < 1.0:
-            small[ns] = i
+    for k in range(d):
+        scaled[k] = weights[lo + k] * d / total
+        alias[lo + k] = k
+        if scaled[k] < 1.0:
+            small[ns] = k
             ns += 1
         else:
-            large[nl] = i
+            large[nl] = k
             nl += 1
     while ns > 0 and nl > 0:
         ns -= 1
         s = small[ns]
-        nl -= 1
-        g = large[nl]
-        prob[s] = scaled[s]
-        alias[s] = g
+        g = large[nl - 1]
+        prob[lo + s] = scaled[s]
+        alias[lo + s] = g
         scaled[g] = (scaled[g] + scaled[s]) - 1.0
         if scaled[g] < 1.0:
+            nl -= 1
             small[ns] = g
             ns += 1
-        else:
-            large[nl] = g
-            nl += 1
+    for i in range(ns):  # leftovers are 1 up to rounding
+        prob[lo + small[i]] = 1.0
     for i in range(nl):
-        prob[large[i]] = 1.0
-    for i in range(ns):  # only reached through rounding error
-        prob[small[i]] = 1.0
+        prob[lo + large[i]] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def _vose(p):
+    n = p.shape[0]
+    prob = np.ones(n, dtype=np.float64)
+    alias = np.zeros(n, dtype=np.int32)
+    vose_fill(p, 0, n, prob, alias, np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int64),
+              np.empty(n, dtype=np.int64))
     return prob, alias
 
 
