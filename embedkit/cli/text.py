@@ -146,9 +146,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     emb = model.embeddings_
     words = sum(st.raw_words for st in model.epoch_stats_)
-    print(f"{len(emb)} words, {args.epochs} epochs in {seconds:.1f}s "
-          f"({words / model.training_seconds_:,.0f} words/s); loss per epoch: "
-          + ", ".join(f"{x:.3f}" for x in model.loss_history_))
+    last = model.epoch_stats_[-1]
+    print(f"{len(emb)} words, {args.epochs} epochs ({words:,} tokens) in {seconds:.1f}s, "
+          f"including any one-off Numba compilation; last epoch {last.words_per_second:,.0f} "
+          "words/s; loss per epoch: " + ", ".join(f"{x:.3f}" for x in model.loss_history_))
     for word in ("war", "tax", "freedom", "mexico"):
         if word in emb:
             near = ", ".join(k for k, _ in emb.most_similar(word, topn=6))
