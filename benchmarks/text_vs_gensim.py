@@ -162,6 +162,10 @@ def main(argv=None) -> None:
         ("WordSim-353 Spearman", "ws353", "{:.3f}", None),
         ("SimLex-999 Spearman", "simlex", "{:.3f}", None),
     ]
+    paired = sorted(a["words_per_s"] / b["words_per_s"]
+                    for a, b in zip(results["embedkit"], results["gensim"], strict=True))
+    print("speed ratio of each interleaved pair: " + ", ".join(f"{r:.2f}x" for r in paired)
+          + f" (median {statistics.median(paired):.2f}x)")
     print(f"\n| median of {args.repeats} runs | embedkit | gensim 4.4 | ratio |")
     print("|---|---:|---:|---:|")
     for label, key, fmt, higher in rows:
