@@ -406,24 +406,14 @@ def _prepare(estimator, data, client, blocks, shards, cache_bytes, threads=None)
 
 def _finish(estimator, prep: _Prepared, W: np.ndarray, C: np.ndarray,
             history: list[EpochStats]):
-    """Set the fitted attributes ``fit`` sets."""
-    from embedkit.embeddings import Embeddings
-
+    """Set the fitted attributes ``fit`` sets, through the estimator's own hooks."""
     if not np.all(np.isfinite(W[: min(len(W), 1000)])):
         raise FloatingPointError("training diverged (non-finite vectors); lower lr")
-    vocab = prep.vocab
-    estimator.vocab_ = vocab
-    estimator.embeddings_ = Embeddings(W, vocab.index_to_key, context_vectors=C,
-                                       counts=vocab.counts)
-    estimator.epoch_stats_ = history
-    estimator.loss_history_ = [st.loss for st in history]
-    estimator.seed_ = prep.seed
-    estimator.training_seconds_ = sum(st.seconds for st in history)
-    estimator.vocab_seconds_ = prep.vocab_seconds
-    gen = prep.generator
-    if hasattr(gen, "graph") and hasattr(gen, "isolated"):  # Node2Vec's extra attributes
-        estimator.graph_ = gen.graph
-        estimator.isolated_nodes_ = [gen.graph.labels[i] for i in gen.isolated]
+    estimator._set_fitted(prep.vocab, W, C, history, seed=prep.seed,
+                          vocab_seconds=prep.vocab_seconds)
+    # e.g. Node2Vec's graph_ / isolated_nodes_; facts counted on a worker (Kmer2Vec's
+    # n_bases_) are None here, since the client-side generator did not count
+    estimator._record_generator(prep.generator)
     return estimator
 
 

@@ -31,6 +31,7 @@ from embedkit.engine.kernels import (
     STAT_PAIRS,
     STAT_TERMS,
     STAT_WORDS,
+    KernelParams,
     _alias_draw,
     _axpy,
     _dot,
@@ -182,10 +183,8 @@ def _nce_kernel(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, 
 
 def _check_whole_vocabulary(params, name: str) -> None:
     """Softmax and NCE train the whole vocabulary: reject block-training parameters."""
-    whole = 2**62
-    if (getattr(params, "in_lo", 0) != 0 or getattr(params, "out_lo", 0) != 0
-            or getattr(params, "in_hi", whole) < whole or getattr(params, "out_hi", whole) < whole
-            or getattr(params, "neg_scale", 1.0) != 1.0):
+    # the fields with defaults are exactly the block-training ones; defaults mean "no blocks"
+    if any(getattr(params, f) != v for f, v in KernelParams._field_defaults.items()):
         raise ValueError(f"the {name} objective does not support block (distributed) training")
 
 

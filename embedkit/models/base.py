@@ -162,7 +162,7 @@ class SGNSModel(BaseEstimator):
     def _check_objective(self) -> str:
         from embedkit.engine.objectives import OBJECTIVES
 
-        objective = getattr(self, "objective", "ns")
+        objective = self.objective
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {objective!r}; choose one of {sorted(OBJECTIVES)}")
         if objective != "ns" and not self.sg:
@@ -207,8 +207,6 @@ class SGNSModel(BaseEstimator):
 
     def _fit_generator(self, generator: ContextGenerator, vocab: Vocab | None = None):
         """Validate, build the vocabulary, train, and set the fitted attributes."""
-        from embedkit.embeddings import Embeddings
-
         config = self._engine_config()
         sampler = self._resolve_sampler()
         threads = resolve_threads(self.threads)
@@ -223,6 +221,13 @@ class SGNSModel(BaseEstimator):
             generator, vocab, sampler, config, seed=seed, threads=threads,
             progress=bool(self.progress), unit=self._unit,
         )
+        return self._set_fitted(vocab, W, C, history, seed=seed, vocab_seconds=vocab_seconds)
+
+    def _set_fitted(self, vocab: Vocab, W: np.ndarray, C: np.ndarray,
+                    history: list[EpochStats], *, seed: int, vocab_seconds: float):
+        """Set the fitted attributes (one process or distributed); returns ``self``."""
+        from embedkit.embeddings import Embeddings
+
         self.vocab_ = vocab
         self.embeddings_ = Embeddings(W, vocab.index_to_key, context_vectors=C,
                                       counts=vocab.counts)
