@@ -178,11 +178,14 @@ def _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
                 loss += nll
             else:
                 gs.append(0.0)
+        # pass 2: a simultaneous step: every update uses the rows as they were before it
         neu = np.zeros_like(v)
-        for (t, _, used), g in zip(targets, gs, strict=True):  # pass 2: apply in order
+        for (t, _, used), g in zip(targets, gs, strict=True):
+            if used:
+                neu += g * C[t]
+        for (t, _, used), g in zip(targets, gs, strict=True):
             if not used:
                 continue
-            neu += g * C[t]
             if params.shared_negatives:
                 gout[len(gout)] = (t, g * v)
             else:
@@ -203,14 +206,22 @@ def _cbow(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
         h = h / len(ctx)
     negs = draw_negatives(rng, tables, w, k, window_tokens)
     loss = 0.0
+    targets = [(w, 1, True)] + [(n, 0, u) for n, u in negs]
+    gs = []
+    for t, label, used in targets:  # all scores from the current rows
+        if used:
+            g, nll = _term(float(h @ C[t]), label)
+            loss += nll
+            gs.append(lr * g)
+        else:
+            gs.append(0.0)
     neu = np.zeros_like(h)
-    for t, label, used in [(w, 1, True)] + [(n, 0, u) for n, u in negs]:
-        if not used:
-            continue
-        g, nll = _term(float(h @ C[t]), label)
-        loss += nll
-        neu += lr * g * C[t]
-        C[t] += lr * g * h
+    for (t, _, used), g in zip(targets, gs, strict=True):
+        if used:
+            neu += g * C[t]
+    for (t, _, used), g in zip(targets, gs, strict=True):
+        if used:
+            C[t] += g * h
     for c in ctx:
         W[c] += neu
     return 1, loss

@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import repeat
 from pathlib import Path
@@ -342,6 +341,8 @@ class TextCorpus:
             raise ValueError(f"cache_bytes must be a non-negative int, got {cache_bytes!r}")
         self.cache_bytes = int(cache_bytes)
         self._cache: tuple[Vocab, list[SeqBatch]] | None = None
+        # provisional ids from the counting pass: (keys in first-seen order, batches)
+        self._counted: tuple[list, list[tuple[np.ndarray, np.ndarray, int]]] | None = None
         self.path: Path | None = None
         self._source: Iterable[str] | Iterable[Sequence[Hashable]] | None = None
         self.n_raw_tokens: int | None = None
@@ -487,15 +488,30 @@ class TextCorpus:
         >>> TextCorpus([["x", "y"], ["x"]]).build_vocab(min_count=1).index_to_key
         ['x', 'y']
         """
-        counts: Counter[Hashable] = Counter()
-        update = counts.update
+        # One pass tokenizes, counts and encodes: every distinct token gets a provisional id in
+        # order of first appearance, the counts are bincounts of those ids, and the encoded
+        # batches are kept (within ``cache_bytes``) so the first epoch only has to renumber
+        # them to the vocabulary's ids instead of reading and tokenizing the corpus again.
+        index = _FirstSeen()
+        counts = np.zeros(0, dtype=np.int64)
+        kept: list[tuple[np.ndarray, np.ndarray, int]] | None = [] if self.cache_bytes else None
+        size = 0
         n_tokens = 0
         n_sentences = 0
         try:
-            for tokens in self._raw_sentences():
-                update(tokens)
-                n_tokens += len(tokens)
-                n_sentences += 1
+            for ids, lengths, n_raw, n_sent in self._id_batches(index.lookup):
+                if len(index) > counts.size:
+                    counts = np.concatenate((counts, np.zeros(len(index) - counts.size,
+                                                              dtype=np.int64)))
+                counts += np.bincount(ids, minlength=counts.size)
+                n_tokens += n_raw
+                n_sentences += n_sent
+                if kept is not None:
+                    size += ids.nbytes + lengths.nbytes
+                    if size <= self.cache_bytes:
+                        kept.append((ids, lengths, n_raw))
+                    else:
+                        kept = None  # over budget: the first epoch streams the corpus again
         except TypeError as exc:
             if "unhashable" not in str(exc):
                 raise
@@ -505,11 +521,14 @@ class TextCorpus:
             raise ValueError(
                 f"cannot build a vocabulary: the corpus is empty (no tokens in {where})"
             )
-        vocab = Vocab.from_counts(
-            counts, min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample
+        keys = list(index)
+        vocab = Vocab.from_arrays(
+            keys, counts, min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample
         )
         self.n_raw_tokens = n_tokens
         self.n_sentences = n_sentences
+        self._counted = None if kept is None else (keys, kept)
+        self._cache = None
         return vocab
 
     def tokens_per_epoch(self, vocab: Vocab) -> int:
@@ -560,9 +579,19 @@ class TextCorpus:
         if self._cache is not None and self._cache[0] is vocab:
             yield from self._cache[1]
             return
+        if self._counted is not None:  # renumber the batches the counting pass encoded
+            keys, counted = self._counted
+            get = vocab.key_to_index.get
+            remap = np.fromiter((get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
+            source = (_encode(remap[ids], lengths, n_raw) for ids, lengths, n_raw in counted)
+        else:
+            get = vocab.key_to_index.get
+            missing = repeat(-1)  # map(get, tokens, missing) calls get(token, -1)
+            source = (_encode(ids, lengths, n_raw) for ids, lengths, n_raw, _ in
+                      self._id_batches(lambda tokens: map(get, tokens, missing)))
         kept: list[SeqBatch] | None = [] if self.cache_bytes else None
         size = 0
-        for batch in self._encode_batches(vocab):
+        for batch in source:
             if kept is not None:
                 size += batch.ids.nbytes + batch.offsets.nbytes
                 if size <= self.cache_bytes:
@@ -572,18 +601,25 @@ class TextCorpus:
             yield batch
         if kept is not None:
             self._cache = (vocab, kept)
+            self._counted = None  # the final batches replace the provisional ones
 
-    def _encode_batches(self, vocab: Vocab) -> Iterator[SeqBatch]:
-        get = vocab.key_to_index.get
-        missing = repeat(-1)  # map(get, tokens, missing) calls get(token, -1)
+    def _id_batches(
+        self, lookup: Callable[[Sequence[Hashable]], Iterable[int]]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, int, int]]:
+        """``(ids, sentence lengths, raw tokens, raw sentences)`` per batch of whole sentences.
+
+        ``lookup`` maps a sentence's tokens to ints. Sentences longer than
+        ``max_sentence_length`` count as several (the cuts end context windows).
+        """
         target = self.batch_words
         msl = self.max_sentence_length
         ids: list[int] = []
         lengths: list[int] = []
         n_raw = 0
+        n_sent = 0
         for tokens in self._raw_sentences():
             n = len(tokens)
-            ids += map(get, tokens, missing)
+            ids += lookup(tokens)
             if msl is not None and n > msl:
                 full, rest = divmod(n, msl)
                 lengths += [msl] * full
@@ -592,17 +628,29 @@ class TextCorpus:
             else:
                 lengths.append(n)
             n_raw += n
+            n_sent += 1
             if n_raw >= target:
-                yield _encode(ids, lengths, n_raw)
-                ids, lengths, n_raw = [], [], 0
+                yield (np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64), n_raw,
+                       n_sent)
+                ids, lengths, n_raw, n_sent = [], [], 0, 0
         if n_raw:
-            yield _encode(ids, lengths, n_raw)
+            yield np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64), n_raw, n_sent
 
 
-def _encode(ids: list[int], lengths: list[int], n_raw: int) -> SeqBatch:
-    """Pack per-batch Python lists into a SeqBatch, dropping ``-1`` ids and empty sentences."""
-    flat = np.array(ids, dtype=np.int32)
-    lens = np.array(lengths, dtype=np.int64)
+class _FirstSeen(dict):
+    """``{token: id}`` handing out ids in order of first appearance (``lookup`` runs in C)."""
+
+    def __missing__(self, key: Hashable) -> int:
+        self[key] = n = len(self)
+        return n
+
+    def lookup(self, tokens: Sequence[Hashable]) -> Iterable[int]:
+        return map(self.__getitem__, tokens)
+
+
+def _encode(flat: np.ndarray, lens: np.ndarray, n_raw: int) -> SeqBatch:
+    """Pack a batch's ids and sentence lengths into a SeqBatch, dropping ``-1`` ids and empty
+    sentences."""
     keep = flat >= 0
     if not keep.all():
         sentence_of = np.repeat(np.arange(lens.size), lens)
