@@ -83,6 +83,11 @@ def _run_both(params, tables, n_chunks=3, seed=0):
         dict(sg=False, cbow_mean=False),
         dict(negative=0),
         dict(window=1, negative=7),
+        # the fused passes group output rows by six, then two, then one: cover each path
+        dict(negative=5),
+        dict(negative=5, shared_negatives=False),
+        dict(negative=12, shared_negatives=False),
+        dict(negative=12, sg=False),
     ],
 )
 def test_kernel_matches_reference(kw):

@@ -7,7 +7,6 @@ Draws go through the engine's own kernel functions (``_draw_negatives`` and
 from __future__ import annotations
 
 import gzip
-import inspect
 import itertools
 
 import numpy as np
@@ -51,9 +50,9 @@ def draw(tables, n_draws, *, target=0, anchor=None, C=None, window=(), seed=1, g
     mask = np.zeros(n_draws + 1, dtype=np.uint8)
     state = np.array([derive_seed(seed, 7)], dtype=np.uint64)
     fn = _draw_negatives_general if general else _draw_negatives
-    args = [tables, target, anchor, C, state, 0, buf, 0, buf.size, 0, out, mask]
-    if len(inspect.signature(fn.py_func).parameters) > len(args):  # block offset (out_lo)
-        args.append(0)
+    args = [tables, target, anchor, C, state, 0, buf, 0, buf.size, 0, out, mask, 0]
+    if not general:  # the plain path's look-ahead buffer (empty)
+        args.append(np.zeros(n_draws + 1, dtype=np.int64))
     fn(*args)
     return out[1:], mask[1:].astype(bool)
 

@@ -29,13 +29,14 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from embedkit.engine.intrinsics import prefetch_row
 from embedkit.rng import next_u64, rand_float
 
 __all__ = ["KernelParams", "train_chunks", "N_STATS"]
 
 #: Columns of the per-chunk statistics array.
 STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_WORDS, STAT_NEG_SIGMOID = 0, 1, 2, 3, 4
-STAT_PROD = 5  # scratch: pending product of a pair's label probabilities (0 = empty)
+STAT_PROD = 5  # scratch: pending product of label probabilities (0 = empty)
 N_STATS = 6
 
 
@@ -171,8 +172,9 @@ def _sigmoid_loss(f, label, compute_loss, acc):
 
     The loss is exact: the probability the model gives the right label, ``q = sigmoid(+-f)``,
     is computed without cancellation from ``exp(-|f|)``, and the ``q`` of a pair's terms are
-    multiplied in float64 (``acc[STAT_PROD]``) so one ``log`` per pair (:func:`_flush_loss`)
-    replaces one per term. A term too small for the product is added directly.
+    multiplied in float64 (``acc[STAT_PROD]``), and :func:`_flush_loss` takes one ``log`` of
+    the product only when it nears float64's range, instead of one per term. A term too small
+    for the product is added directly.
     """
     e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
     one = np.float32(1.0)
@@ -195,11 +197,16 @@ def _sigmoid_loss(f, label, compute_loss, acc):
 
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _flush_loss(compute_loss, acc):
-    """Add ``-log`` of the pending probability product to the loss (once per pair)."""
+def _flush_loss(compute_loss, acc, final=False):
+    """Move ``-log`` of the pending probability product into the loss.
+
+    Called after each pair, it flushes only once the product drops below 1e-200 (a pair's
+    terms are each above 1e-30, so the next pair cannot underflow it); ``final=True`` (end of
+    a chunk) always flushes, leaving ``acc[STAT_PROD]`` at 0.
+    """
     if compute_loss:
         prod = acc[STAT_PROD]
-        if prod > 0.0:
+        if prod > 0.0 and (final or prod < 1e-200):
             acc[STAT_LOSS] -= np.log(prod)
             acc[STAT_PROD] = 0.0
 
@@ -303,17 +310,30 @@ def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi,
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
 def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out, mask,
-                    out_lo):
+                    out_lo, ahead):
     """Fill ``out[1:]`` with negatives for ``target``; ``mask[t] = 0`` marks a skipped one.
 
     Like word2vec.c, a negative equal to the positive target is skipped, not redrawn.
+
+    On the plain alias-table path the draws run one window ahead: ``ahead[1:]`` holds the next
+    negatives of the stream (``ahead[0] = 1`` once filled), and their output rows are
+    prefetched, so their cache misses overlap this window's arithmetic. The draws and their
+    order are exactly those of drawing on demand.
     """
     if (tables.cand_mix == 0.0 and tables.pool <= 1 and not tables.exclude_window
             and tables.excl_indptr.shape[0] == 1):
-        for t in range(1, out.shape[0]):  # the plain alias-table path, kept inline
-            neg = _alias_draw(tables, state, slot)
+        k1 = out.shape[0]
+        if ahead[0] == 0:
+            for t in range(1, k1):
+                ahead[t] = _alias_draw(tables, state, slot)
+            ahead[0] = 1
+        for t in range(1, k1):
+            neg = ahead[t]
             out[t] = neg
             mask[t] = 0 if neg == target else 1
+            nxt = _alias_draw(tables, state, slot)
+            ahead[t] = nxt
+            prefetch_row(C, nxt)
     else:
         _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
                                 mask, out_lo)
@@ -370,7 +390,7 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gout,
-               ident, neu, anchor, acc):
+               ident, neu, anchor, ahead, acc):
     """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``.
 
     Row indices are local to the trained block: ``W[id - in_lo]``, ``C[id - out_lo]``.
@@ -393,7 +413,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                 if j != i and in_lo <= buf[j] < in_hi:
                     _axpy(np.float32(1.0), W, buf[j] - in_lo, anchor, 0)
         _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
-                        params.out_lo)
+                        params.out_lo, ahead)
         _zero_rows(gout)
     for j in range(lo, hi):
         if j == i:
@@ -407,7 +427,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                 _zero_rows(anchor)
                 _axpy(np.float32(1.0), W, cw, anchor, 0)
             _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
-                            params.out_lo)
+                            params.out_lo, ahead)
         acc[STAT_PAIRS] += 1.0
         _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, neu,
                    params.compute_loss, acc)
@@ -419,7 +439,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, neu,
-                 h, acc):
+                 h, ahead, acc):
     """CBOW update: the (mean or sum of the) context input vectors predict the centre."""
     d = W.shape[1]
     w = buf[i]
@@ -437,7 +457,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
             h[0, x] *= inv
     targets[0] = w
     mask[0] = 1
-    _draw_negatives(tables, w, h, C, state, slot, buf, lo, hi, i, targets, mask, 0)
+    _draw_negatives(tables, w, h, C, state, slot, buf, lo, hi, i, targets, mask, 0, ahead)
     acc[STAT_PAIRS] += 1.0
     _scores(h, 0, C, targets, gs)
     _gradient_scales(gs, mask, gs, lr, np.float32(1.0), params.compute_loss, acc)
@@ -452,7 +472,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                 states, c, acc, buf, targets, mask, gs, gout, ident, neu, h):
+                 states, c, acc, buf, targets, mask, gs, gout, ident, neu, h, ahead):
     lr_span = params.lr0 - params.min_lr
     tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
@@ -471,12 +491,21 @@ def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, par
                 eff = params.window
             lo = max(0, i - eff)
             hi = min(n, i + eff + 1)
+            if i + 1 < n:  # the next centre's output row and the word entering the window
+                nxt = buf[i + 1] - params.out_lo
+                if 0 <= nxt < C.shape[0]:
+                    prefetch_row(C, nxt)
+                if i + 1 + params.window < n:
+                    nxt = buf[i + 1 + params.window] - params.in_lo
+                    if 0 <= nxt < W.shape[0]:
+                        prefetch_row(W, nxt)
             if params.sg:
                 _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
-                           mask, gs, gout, ident, neu, h, acc)
+                           mask, gs, gout, ident, neu, h, ahead, acc)
             else:
                 _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
-                             mask, gs, neu, h, acc)
+                             mask, gs, neu, h, ahead, acc)
+    _flush_loss(params.compute_loss, acc, True)
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -521,4 +550,4 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
                      np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
                      np.empty(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
                      np.arange(k1), np.empty((1, d), dtype=np.float32),
-                     np.empty((1, d), dtype=np.float32))
+                     np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))

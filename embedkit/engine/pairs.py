@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from embedkit.engine.kernels import N_STATS, KernelParams, _sg_window
+from embedkit.engine.kernels import N_STATS, KernelParams, _flush_loss, _sg_window
 from embedkit.samplers.base import SamplerTables
 
 __all__ = ["train_window"]
@@ -29,7 +29,9 @@ def _window_kernel(W, C, buf, centre, lo, hi, lr, params, tables, state, acc):
     gs = np.zeros(k1, dtype=np.float32)
     _sg_window(W, C, buf, centre, lo, hi, np.float32(lr), params, tables, state, 0, targets,
                mask, gs, np.empty((k1, d), dtype=np.float32), np.arange(k1),
-               np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32), acc)
+               np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
+               np.zeros(k1, dtype=np.int64), acc)
+    _flush_loss(params.compute_loss, acc, True)
     return targets, mask, gs
 
 

@@ -161,6 +161,7 @@ def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, param
                     _axpy(gs[t], C, targets[t], neu, 0)
                     _axpy(gs[t], W, cw, C, targets[t])
                 _axpy(np.float32(1.0), neu, 0, W, cw)
+    _flush_loss(params.compute_loss, acc, True)
 
 
 @njit(nogil=True, cache=True, parallel=True)
