@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,6 +66,7 @@ __all__ = [
     "encode_kmer",
     "kmer_keys",
     "reverse_complement",
+    "vocab_from_key_counts",
 ]
 
 #: Longest supported k-mer (2 bits per base in a 64-bit signed integer key).
@@ -452,6 +454,73 @@ def resolve_k(k: int, k_range: tuple[int, int] | None) -> tuple[int, int]:
     return k_low, k_high
 
 
+def _check_record_range(record_range: object) -> tuple[int, int | None] | None:
+    """Validate ``record_range``: None or ``(start, stop)`` with ``0 <= start <= stop``."""
+    if record_range is None:
+        return None
+    try:
+        start, stop = record_range  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"record_range must be a pair (start, stop) of record indices, got {record_range!r}"
+        ) from None
+    start = _check_int("record_range[0]", start, 0)
+    if stop is not None:
+        stop = _check_int("record_range[1]", stop, 0)
+        if stop < start:
+            raise ValueError(f"record_range must satisfy start <= stop, got {record_range!r}")
+    return start, stop
+
+
+def vocab_from_key_counts(keys: np.ndarray, counts: np.ndarray, *, min_count: int,
+                          max_vocab_size: int | None, subsample: float
+                          ) -> tuple[Vocab, np.ndarray]:
+    """The vocabulary :meth:`KmerCorpus.build_vocab` builds from exact k-mer key counts.
+
+    Parameters
+    ----------
+    keys, counts : ndarray of int64
+        Distinct k-mer keys in increasing order and their counts (as from
+        :meth:`KmerCorpus.count_keys`, or such counts of several corpora merged).
+    min_count, max_vocab_size, subsample
+        As for :meth:`KmerCorpus.build_vocab`.
+
+    Returns
+    -------
+    vocab : Vocab
+        Keys are k-mer strings, ids sorted by descending count (ties: smaller key first).
+    kept_keys : ndarray of int64
+        The integer key of every vocabulary id.
+
+    Raises
+    ------
+    ValueError
+        If no k-mer reaches ``min_count``.
+
+    Examples
+    --------
+    >>> v, kept = vocab_from_key_counts(kmer_keys(["A", "C", "G"]), np.array([1, 3, 1]),
+    ...                                 min_count=1, max_vocab_size=None, subsample=0.0)
+    >>> v.index_to_key, kept.tolist()
+    (['C', 'A', 'G'], [1, 0, 2])
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] >= max(int(min_count), 1)]
+    if max_vocab_size is not None:
+        order = order[: int(max_vocab_size)]
+    if order.size == 0:
+        raise ValueError(
+            f"all {keys.size} distinct k-mers occur fewer than min_count={min_count} times; "
+            "lower min_count or provide more data"
+        )
+    vocab = Vocab(decode_keys(keys[order]), counts[order], subsample=subsample,
+                  n_raw_tokens=total)
+    return vocab, keys[order]
+
+
 class KmerCorpus:
     """DNA sequences as k-mer runs for the SGNS engine (a :class:`ContextGenerator`).
 
@@ -476,12 +545,20 @@ class KmerCorpus:
     batch_bases : int, default 1_000_000
         Bases per batch handed to the engine; longer records are streamed in segments of this
         size (a run is cut at a segment boundary).
+    record_range : (int, int or None), optional
+        Use only records ``start <= i < stop`` of ``source`` (0-based, in source order; ``stop``
+        None: to the end; a range past the end selects fewer or no records). Records before
+        ``start`` are still read (a file is parsed from its start) but not encoded. Used by
+        distributed training to shard a file by record; default: every record. With strand
+        augmentation a record's reverse complement belongs to the same range. Applies to this
+        corpus's own source only, not to a ``source`` given to :meth:`count_matrix`.
 
     Attributes
     ----------
     n_records, n_bases, n_skipped_bases, n_positions : int or None
         Set by :meth:`build_vocab`: records read, bases, non-ACGT symbols skipped, and valid
-        k-mer start positions (with strand augmentation: of both strands).
+        k-mer start positions (with strand augmentation: of both strands); of the selected
+        records only when ``record_range`` is given.
 
     Examples
     --------
@@ -507,6 +584,7 @@ class KmerCorpus:
         reverse_complement: bool = False,
         max_sequence_length: int = 10_000,
         batch_bases: int = 1_000_000,
+        record_range: tuple[int, int | None] | None = None,
     ) -> None:
         self.k_low, self.k_high = resolve_k(k, k_range)
         self.stride = _check_int("stride", stride, 1)
@@ -515,6 +593,7 @@ class KmerCorpus:
         self.max_sequence_length = _check_int("max_sequence_length", max_sequence_length, 1)
         self.batch_bases = _check_int("batch_bases", batch_bases, 1)
         self._source = check_sequence_source(source)
+        self.record_range = _check_record_range(record_range)
         self.n_records: int | None = None
         self.n_bases: int | None = None
         self.n_skipped_bases: int | None = None
@@ -524,13 +603,17 @@ class KmerCorpus:
     def __repr__(self) -> str:
         k = f"k={self.k_low}" if self.k_low == self.k_high else f"k_range=({self.k_low}, " \
             f"{self.k_high})"
+        rr = "" if self.record_range is None else f", record_range={self.record_range}"
         return (f"KmerCorpus({k}, stride={self.stride}, canonical={self.canonical}, "
-                f"reverse_complement={self.reverse_complement})")
+                f"reverse_complement={self.reverse_complement}{rr})")
 
     # -- streaming ------------------------------------------------------------------------
 
     def _records(self, source=None) -> Iterator[bytes]:
-        for rec in read_sequences(self._source if source is None else source):
+        records = read_sequences(self._source if source is None else source)
+        if source is None and self.record_range is not None:
+            records = islice(records, *self.record_range)
+        for rec in records:
             yield rec.seq
             if self.reverse_complement:
                 yield rec.seq.translate(_COMPLEMENT)[::-1]
@@ -668,19 +751,9 @@ class KmerCorpus:
                 f"{self.n_skipped_bases} non-ACGT symbols skipped; sequences must hold runs of "
                 f"at least k={self.k_high} A/C/G/T bases"
             )
-        total = int(counts.sum())
-        order = np.argsort(-counts, kind="stable")
-        order = order[counts[order] >= max(int(min_count), 1)]
-        if max_vocab_size is not None:
-            order = order[: int(max_vocab_size)]
-        if order.size == 0:
-            raise ValueError(
-                f"all {keys.size} distinct k-mers occur fewer than min_count={min_count} times; "
-                "lower min_count or provide more data"
-            )
-        vocab = Vocab(decode_keys(keys[order]), counts[order], subsample=subsample,
-                      n_raw_tokens=total)
-        self._index_cache = (id(vocab), _KeyIndex(keys[order]))
+        vocab, kept = vocab_from_key_counts(keys, counts, min_count=min_count,
+                                            max_vocab_size=max_vocab_size, subsample=subsample)
+        self._index_cache = (id(vocab), _KeyIndex(kept))
         return vocab
 
     def _index(self, vocab: Vocab) -> _KeyIndex:

@@ -63,6 +63,7 @@ import numpy as np
 
 from embedkit.distributed.blocks import BlockPlan, plan_blocks
 from embedkit.distributed.sharding import (
+    apply_facts,
     cached_batches,
     chunk_offset,
     count_shard,
@@ -88,7 +89,9 @@ from embedkit.engine.train import (
     _chunk_bounds,
     _numba_threads,
     _prefetch,
+    padded_dim,
     resolve_threads,
+    unpad_rows,
 )
 from embedkit.rng import check_random_state, derive_seed, engine_states
 from embedkit.samplers.base import make_tables
@@ -162,9 +165,14 @@ def _make_context(run, shards, vocab, noise, params, plan, seed, chunk_words, sh
 
 
 def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> np.ndarray:
-    """Rows ``lo:hi`` of :func:`embedkit.engine.train.init_weights` without building all n."""
+    """Rows ``lo:hi`` of ``init_weights(n, dim, seed, padded=True)`` without building all n.
+
+    Rows are padded like single-process training (:func:`embedkit.engine.train.padded_dim`), so
+    the kernels run the same arithmetic and K = 1 stays bit-identical to one process.
+    """
+    out = np.zeros((hi - lo, padded_dim(dim)), dtype=np.float32)
     if output:
-        return np.zeros((hi - lo, dim), dtype=np.float32)
+        return out
     bits = np.random.PCG64(derive_seed(seed, _INIT_STREAM))
     skip = lo * dim  # float32 draws use 32 of a generator step's 64 bits
     bits.advance(skip // 2)
@@ -174,7 +182,8 @@ def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> 
     W = rng.random((hi - lo, dim), dtype=np.float32)
     W -= np.float32(0.5)
     W /= np.float32(dim)
-    return W
+    out[:, :dim] = W
+    return out
 
 
 def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: int,
@@ -384,7 +393,10 @@ def _prepare(estimator, data, client, blocks, shards, cache_bytes, threads=None)
                             key=f"embedkit-vocab-{run}")
     raw_f = client.submit(operator.attrgetter("n_raw_per_shard"), parts[0],
                           key=f"embedkit-raw-{run}")
-    vocab, per_shard = client.gather([vocab_f, raw_f])
+    facts_f = client.submit(operator.attrgetter("facts"), parts[0], key=f"embedkit-facts-{run}")
+    vocab, per_shard, facts = client.gather([vocab_f, raw_f, facts_f])
+    # the statistics one machine's counting pass sets on the generator (e.g. Kmer2Vec's n_bases_)
+    apply_facts(generator, facts)
     vocab_seconds = time.perf_counter() - t0
     if K > len(vocab):
         raise ValueError(f"blocks ({K}) must not exceed the vocabulary size ({len(vocab)})")
@@ -409,10 +421,12 @@ def _finish(estimator, prep: _Prepared, W: np.ndarray, C: np.ndarray,
     """Set the fitted attributes ``fit`` sets, through the estimator's own hooks."""
     if not np.all(np.isfinite(W[: min(len(W), 1000)])):
         raise FloatingPointError("training diverged (non-finite vectors); lower lr")
+    dim = prep.config.dim  # drop the row padding the kernels trained with, in place
+    W, C = unpad_rows(np.ascontiguousarray(W), dim), unpad_rows(np.ascontiguousarray(C), dim)
     estimator._set_fitted(prep.vocab, W, C, history, seed=prep.seed,
                           vocab_seconds=prep.vocab_seconds)
-    # e.g. Node2Vec's graph_ / isolated_nodes_; facts counted on a worker (Kmer2Vec's
-    # n_bases_) are None here, since the client-side generator did not count
+    # e.g. Node2Vec's graph_ / isolated_nodes_, or Kmer2Vec's n_bases_ (from the statistics
+    # counted on the workers, summed over shards and set on the generator by _prepare)
     estimator._record_generator(prep.generator)
     return estimator
 
@@ -465,8 +479,9 @@ def fit_distributed(
         single-process training with ``threads=1`` bit for bit.
     shards : int, optional
         Number of data shards for counting and streaming (default: about one per 64M raw
-        tokens, one per file of a :class:`~embedkit.distributed.TextFiles`). Changing it
-        changes the random streams, hence the result.
+        tokens or bases, one per file of a :class:`~embedkit.distributed.TextFiles`; k-mer
+        data is cut into contiguous record ranges). Changing it changes the random streams,
+        hence the result.
     sub_epochs : int, optional
         Cut every epoch into this many contiguous slices of the stream, each a full rotation
         of K rounds, so that a row's updates against the different blocks interleave finely,

@@ -94,7 +94,8 @@ class Kmer2Vec(SGNSModel):
     epoch_stats_ : list of EpochStats
         ``raw_words`` counts bases.
     n_bases_, n_skipped_bases_, n_records_ : int
-        Input statistics: bases read, non-ACGT symbols skipped, records.
+        Input statistics: bases read, non-ACGT symbols skipped, records (a distributed fit
+        counts them per shard and sums them: the same values as one machine).
 
     Examples
     --------
