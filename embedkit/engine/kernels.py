@@ -130,6 +130,66 @@ def _scores(X, i, Y, rows, out):
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _dots6x2(X, a, b, Y, r0, r1, r2, r3, r4, r5):
+    """:func:`_dots6` for two input rows at once: each output row is read once for both."""
+    a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
+    b0 = b1 = b2 = b3 = b4 = b5 = np.float32(0.0)
+    for x in range(X.shape[1]):
+        va = X[a, x]
+        vb = X[b, x]
+        y0 = Y[r0, x]
+        y1 = Y[r1, x]
+        y2 = Y[r2, x]
+        y3 = Y[r3, x]
+        y4 = Y[r4, x]
+        y5 = Y[r5, x]
+        a0 += va * y0
+        a1 += va * y1
+        a2 += va * y2
+        a3 += va * y3
+        a4 += va * y4
+        a5 += va * y5
+        b0 += vb * y0
+        b1 += vb * y1
+        b2 += vb * y2
+        b3 += vb * y3
+        b4 += vb * y4
+        b5 += vb * y5
+    return a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _scores2(X, a, b, Y, rows, out_a, out_b):
+    """:func:`_scores` for input rows ``X[a]`` and ``X[b]``."""
+    n = rows.shape[0]
+    t = 0
+    while t + 6 <= n:
+        (out_a[t], out_a[t + 1], out_a[t + 2], out_a[t + 3], out_a[t + 4], out_a[t + 5],
+         out_b[t], out_b[t + 1], out_b[t + 2], out_b[t + 3], out_b[t + 4], out_b[t + 5]) = \
+            _dots6x2(X, a, b, Y, rows[t], rows[t + 1], rows[t + 2], rows[t + 3], rows[t + 4],
+                     rows[t + 5])
+        t += 6
+    while t + 2 <= n:
+        out_a[t], out_a[t + 1] = _dots2(X, a, Y, rows[t], rows[t + 1])
+        out_b[t], out_b[t + 1] = _dots2(X, b, Y, rows[t], rows[t + 1])
+        t += 2
+    if t < n:
+        out_a[t] = _dot(X, a, Y, rows[t])
+        out_b[t] = _dot(X, b, Y, rows[t])
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _outer2(X, a, b, Y, rows, g_a, g_b):
+    """``Y[rows[t]] += g_a[t] * X[a] + g_b[t] * X[b]`` for every t."""
+    for t in range(rows.shape[0]):
+        r = rows[t]
+        ga = g_a[t]
+        gb = g_b[t]
+        for x in range(X.shape[1]):
+            Y[r, x] += ga * X[a, x] + gb * X[b, x]
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _outer(X, i, Y, rows, g):
     """``Y[rows[t]] += g[t] * X[i]`` for every t, one row at a time (rows may repeat)."""
     for t in range(rows.shape[0]):
@@ -389,8 +449,25 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, 
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gout,
-               ident, neu, anchor, ahead, acc):
+def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, ident, compute_loss,
+                acc):
+    """:func:`_pair_step` (shared negatives) for two different input rows ``a != b`` at once.
+
+    With shared negatives the output rows stay fixed until the window ends, and the two input
+    rows are distinct, so the two steps do not interact: this gives the same result as two
+    calls of :func:`_pair_step`, reading each output row once instead of twice.
+    """
+    _scores2(W, a, b, C, targets, gs, gs2)
+    _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
+    _gradient_scales(gs2, mask, gs2, lr, neg_scale, compute_loss, acc)
+    _outer2(W, a, b, gout, ident, gs, gs2)
+    _combine(C, targets, gs, W, a)
+    _combine(C, targets, gs2, W, b)
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gs2,
+               gout, ident, neu, anchor, ahead, acc):
     """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``.
 
     Row indices are local to the trained block: ``W[id - in_lo]``, ``C[id - out_lo]``.
@@ -415,6 +492,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
         _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
                         params.out_lo, ahead)
         _zero_rows(gout)
+    pending = -1  # shared negatives: contexts are trained two at a time (see _pair2_step)
     for j in range(lo, hi):
         if j == i:
             continue
@@ -422,14 +500,27 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
         if cw < in_lo or cw >= in_hi:
             continue
         cw -= in_lo
-        if not shared:
-            if tables.pool > 1:
-                _zero_rows(anchor)
-                _axpy(np.float32(1.0), W, cw, anchor, 0)
-            _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
-                            params.out_lo, ahead)
         acc[STAT_PAIRS] += 1.0
-        _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, neu,
+        if shared:
+            if pending < 0:
+                pending = cw
+            elif pending != cw:
+                _pair2_step(W, pending, cw, C, targets, mask, gs, gs2, lr, neg_scale, gout,
+                            ident, params.compute_loss, acc)
+                pending = -1
+            else:  # the same word twice in a row: the second step must see the first
+                _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, ident,
+                           neu, params.compute_loss, acc)
+            continue
+        if tables.pool > 1:
+            _zero_rows(anchor)
+            _axpy(np.float32(1.0), W, cw, anchor, 0)
+        _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
+                        params.out_lo, ahead)
+        _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, False, gout, ident, neu,
+                   params.compute_loss, acc)
+    if pending >= 0:
+        _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, ident, neu,
                    params.compute_loss, acc)
     if shared:
         for t in range(k1):
@@ -472,7 +563,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                 states, c, acc, buf, targets, mask, gs, gout, ident, neu, h, ahead):
+                 states, c, acc, buf, targets, mask, gs, gs2, gout, ident, neu, h, ahead):
     lr_span = params.lr0 - params.min_lr
     tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
@@ -501,7 +592,7 @@ def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, par
                         prefetch_row(W, nxt)
             if params.sg:
                 _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
-                           mask, gs, gout, ident, neu, h, ahead, acc)
+                           mask, gs, gs2, gout, ident, neu, h, ahead, acc)
             else:
                 _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
                              mask, gs, neu, h, ahead, acc)
@@ -548,6 +639,7 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
         _train_chunk(W, C, ids, offsets, s0, s1, chunk_pos[c], pos_scale, keep_prob, params,
                      tables, states, c, stats[c], np.empty(maxlen, dtype=np.int32),
                      np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
-                     np.empty(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
-                     np.arange(k1), np.empty((1, d), dtype=np.float32),
-                     np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))
+                     np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
+                     np.empty((k1, d), dtype=np.float32), np.arange(k1),
+                     np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
+                     np.zeros(k1, dtype=np.int64))
