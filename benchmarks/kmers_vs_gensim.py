@@ -216,6 +216,11 @@ def main(argv=None) -> None:
         ("k-mer cosine vs alignment (Spearman)", "align_rho", "{:.3f}", None),
         ("reverse-complement AUC", "rc_auc", "{:.3f}", None),
     ]
+    paired = sorted(g_["wall"] / e_["wall"]
+                    for e_, g_ in zip(results["embedkit"], results["gensim"], strict=True))
+    print("end-to-end speed ratio of each interleaved pair (embedkit vs gensim): "
+          + ", ".join(f"{r:.2f}x" for r in paired)
+          + f" (median {statistics.median(paired):.2f}x)")
     print(f"\n{Path(args.fasta).name} ({int(e['bases']):,} bases, {int(e['kmers']):,} 6-mers), "
           f"median of {args.repeats} runs\n")
     print(f"| | {LABELS['embedkit']} | {LABELS['embedkit-perpair']} | {LABELS['gensim']} | "
