@@ -410,3 +410,38 @@ def test_wrong_item_type() -> None:
         _build(TextCorpus(["a b", 7]))
     with pytest.raises(TypeError, match="hashable"):
         _build(TextCorpus([[["a"], "b"]]))
+
+
+def _as_lists(batches):
+    return [(b.ids.tolist(), b.offsets.tolist(), b.n_raw) for b in batches]
+
+
+def test_batches_from_the_counting_pass_equal_a_fresh_encoding(tmp_path):
+    lines = [f"w{i % 7} w{i % 3} x{i} w{i % 5}" for i in range(400)]
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n")
+    ref_corpus = TextCorpus(path, tokenizer="split", batch_words=97, cache_bytes=0)
+    ref_vocab = ref_corpus.build_vocab(min_count=2)
+    expected = _as_lists(ref_corpus.batches(ref_vocab))
+    assert len(expected) > 3
+
+    corpus = TextCorpus(path, tokenizer="split", batch_words=97)
+    vocab = corpus.build_vocab(min_count=2)
+    assert vocab.index_to_key == ref_vocab.index_to_key
+    assert vocab.counts.tolist() == ref_vocab.counts.tolist()
+    # stop after one batch: the rest of the counting pass's batches is dropped, and the
+    # next epoch reads the file again
+    it = corpus.batches(vocab)
+    first = next(it)
+    it.close()
+    assert _as_lists([first]) == expected[:1]
+    assert _as_lists(corpus.batches(vocab)) == expected
+    assert _as_lists(corpus.batches(vocab)) == expected  # from the cache of encoded batches
+
+
+def test_counting_pass_batches_follow_any_vocabulary():
+    corpus = TextCorpus(["a b c a", "c c d", "b a"], tokenizer="split")
+    corpus.build_vocab(min_count=1)
+    other = TextCorpus(["c d", "d"], tokenizer="split").build_vocab(min_count=1)
+    # the first epoch renumbers the provisional ids to whatever vocabulary it is given
+    assert _as_lists(corpus.batches(other)) == [([1, 1, 1, 0], [0, 1, 4], 9)]

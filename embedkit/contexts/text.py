@@ -581,9 +581,10 @@ class TextCorpus:
             return
         if self._counted is not None:  # renumber the batches the counting pass encoded
             keys, counted = self._counted
+            self._counted = None  # handed over: freed batch by batch as they are renumbered
             get = vocab.key_to_index.get
             remap = np.fromiter((get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
-            source = (_encode(remap[ids], lengths, n_raw) for ids, lengths, n_raw in counted)
+            source = _renumbered(counted, remap)
         else:
             get = vocab.key_to_index.get
             missing = repeat(-1)  # map(get, tokens, missing) calls get(token, -1)
@@ -646,6 +647,19 @@ class _FirstSeen(dict):
 
     def lookup(self, tokens: Sequence[Hashable]) -> Iterable[int]:
         return map(self.__getitem__, tokens)
+
+
+def _renumbered(counted: list[tuple[np.ndarray, np.ndarray, int]],
+                remap: np.ndarray) -> Iterator[SeqBatch]:
+    """Yield the counting pass's batches in vocabulary ids, releasing each provisional batch.
+
+    Peak memory then holds one copy of the encoded corpus, not two. If the consumer stops
+    early, the rest is dropped and later epochs read the source again.
+    """
+    counted.reverse()
+    while counted:
+        ids, lengths, n_raw = counted.pop()
+        yield _encode(remap[ids], lengths, n_raw)
 
 
 def _encode(flat: np.ndarray, lens: np.ndarray, n_raw: int) -> SeqBatch:
