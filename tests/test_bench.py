@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,6 +66,7 @@ def test_peak_memory_sees_numpy_allocations():
     with PeakMemory(interval=0.001) as mem:
         x = np.ones(40_000_000 // 8)  # 40 MB, touched
         x += 1
+        time.sleep(0.05)  # held long enough for the sampling thread to see it
         del x
     assert mem.delta_mb > 20
 
