@@ -62,16 +62,20 @@ def main(argv=None) -> None:
     print(f"{path.name}: {len(lines)} sentences, {gen._n:,} tokens, vocabulary {len(vocab)}")
     for threads in args.threads:
         train(gen, vocab, Unigram(), config, seed=1, threads=threads, progress=False)  # warm-up
-        wall, cpu = [], []
+        wall, cpu, pairs = [], [], []
         for _ in range(args.repeats):
             t0, c0 = time.perf_counter(), time.process_time()
             _, _, hist = train(gen, vocab, Unigram(), config, seed=1, threads=threads,
                                progress=False)
             kept = hist[0].trained_words
+            cpu_s = time.process_time() - c0
             wall.append(kept / (time.perf_counter() - t0))
-            cpu.append(kept / (time.process_time() - c0))
+            cpu.append(kept / cpu_s)
+            pairs.append(hist[0].pairs / cpu_s)
         print(f"threads={threads}: {statistics.median(wall):,.0f} effective words/s, "
-              f"{statistics.median(cpu):,.0f} per CPU-second (median of {args.repeats})")
+              f"{statistics.median(cpu):,.0f} per CPU-second, "
+              f"{statistics.median(pairs) / 1e6:.2f}M pairs per CPU-second "
+              f"(median of {args.repeats})")
 
 
 if __name__ == "__main__":
