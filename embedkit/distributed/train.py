@@ -89,11 +89,12 @@ from embedkit.engine.train import (
     _chunk_bounds,
     _numba_threads,
     _prefetch,
+    init_input_rows,
     padded_dim,
     resolve_threads,
     unpad_rows,
 )
-from embedkit.rng import check_random_state, derive_seed, engine_states
+from embedkit.rng import check_random_state, engine_states
 from embedkit.samplers.base import make_tables
 from embedkit.vocab import Vocab
 
@@ -103,7 +104,6 @@ logger = logging.getLogger("embedkit")
 
 #: Default per-worker budget of the encoded-batch cache (bytes).
 CACHE_BYTES = 512 * 2**20
-_INIT_STREAM = 0x1D1D  # = embedkit.engine.train._INIT_STREAM
 # info vector returned by a cell: N_STATS kernel statistics, then these
 _I_TRAIN, _I_GEN, _I_TASK, _I_RAW = N_STATS, N_STATS + 1, N_STATS + 2, N_STATS + 3
 _N_INFO = N_STATS + 4
@@ -167,23 +167,12 @@ def _make_context(run, shards, vocab, noise, params, plan, seed, chunk_words, sh
 def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> np.ndarray:
     """Rows ``lo:hi`` of ``init_weights(n, dim, seed, padded=True)`` without building all n.
 
-    Rows are padded like single-process training (:func:`embedkit.engine.train.padded_dim`), so
-    the kernels run the same arithmetic and K = 1 stays bit-identical to one process.
+    Rows are padded like single-process training, so the kernels run the same arithmetic and
+    K = 1 stays bit-identical to one process.
     """
-    out = np.zeros((hi - lo, padded_dim(dim)), dtype=np.float32)
     if output:
-        return out
-    bits = np.random.PCG64(derive_seed(seed, _INIT_STREAM))
-    skip = lo * dim  # float32 draws use 32 of a generator step's 64 bits
-    bits.advance(skip // 2)
-    rng = np.random.Generator(bits)
-    if skip % 2:
-        rng.random(1, dtype=np.float32)
-    W = rng.random((hi - lo, dim), dtype=np.float32)
-    W -= np.float32(0.5)
-    W /= np.float32(dim)
-    out[:, :dim] = W
-    return out
+        return np.zeros((hi - lo, padded_dim(dim)), dtype=np.float32)
+    return init_input_rows(dim, seed, lo, hi, padded=True)
 
 
 def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: int,

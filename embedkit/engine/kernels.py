@@ -179,14 +179,20 @@ def _scores2(X, a, b, Y, rows, out_a, out_b):
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _outer2(X, a, b, Y, rows, g_a, g_b):
-    """``Y[rows[t]] += g_a[t] * X[a] + g_b[t] * X[b]`` for every t."""
-    for t in range(rows.shape[0]):
-        r = rows[t]
+def _accumulate(X, i, G, g):
+    """``G[t] += g[t] * X[i]`` for every row t of ``G`` (a window's output-row gradients)."""
+    for t in range(G.shape[0]):
+        _axpy(g[t], X, i, G, t)
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _accumulate2(X, a, b, G, g_a, g_b):
+    """``G[t] += g_a[t] * X[a] + g_b[t] * X[b]`` for every row t of ``G``."""
+    for t in range(G.shape[0]):
         ga = g_a[t]
         gb = g_b[t]
         for x in range(X.shape[1]):
-            Y[r, x] += ga * X[a, x] + gb * X[b, x]
+            G[t, x] += ga * X[a, x] + gb * X[b, x]
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
@@ -428,7 +434,7 @@ def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, neu,
+def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
                compute_loss, acc):
     """One SGD step for input row ``W[cw]`` against output rows ``C[targets]`` (label 1 first).
 
@@ -439,7 +445,7 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, 
     _scores(W, cw, C, targets, gs)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     if shared:
-        _outer(W, cw, gout, ident, gs)  # gout[t] += gs[t] * v  (v before its update)
+        _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
         _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
     else:
         _zero_rows(neu)
@@ -449,8 +455,7 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, ident, 
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, ident, compute_loss,
-                acc):
+def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, compute_loss, acc):
     """:func:`_pair_step` (shared negatives) for two different input rows ``a != b`` at once.
 
     With shared negatives the output rows stay fixed until the window ends, and the two input
@@ -460,14 +465,14 @@ def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, ident, 
     _scores2(W, a, b, C, targets, gs, gs2)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     _gradient_scales(gs2, mask, gs2, lr, neg_scale, compute_loss, acc)
-    _outer2(W, a, b, gout, ident, gs, gs2)
+    _accumulate2(W, a, b, gout, gs, gs2)
     _combine(C, targets, gs, W, a)
     _combine(C, targets, gs2, W, b)
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gs2,
-               gout, ident, neu, anchor, ahead, acc):
+               gout, neu, anchor, ahead, acc):
     """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``.
 
     Row indices are local to the trained block: ``W[id - in_lo]``, ``C[id - out_lo]``.
@@ -506,21 +511,21 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                 pending = cw
             elif pending != cw:
                 _pair2_step(W, pending, cw, C, targets, mask, gs, gs2, lr, neg_scale, gout,
-                            ident, params.compute_loss, acc)
+                            params.compute_loss, acc)
                 pending = -1
             else:  # the same word twice in a row: the second step must see the first
-                _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, ident,
-                           neu, params.compute_loss, acc)
+                _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
+                           params.compute_loss, acc)
             continue
         if tables.pool > 1:
             _zero_rows(anchor)
             _axpy(np.float32(1.0), W, cw, anchor, 0)
         _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
                         params.out_lo, ahead)
-        _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, False, gout, ident, neu,
+        _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, False, gout, neu,
                    params.compute_loss, acc)
     if pending >= 0:
-        _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, ident, neu,
+        _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
                    params.compute_loss, acc)
     if shared:
         for t in range(k1):
@@ -563,7 +568,7 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                 states, c, acc, buf, targets, mask, gs, gs2, gout, ident, neu, h, ahead):
+                 states, c, acc, buf, targets, mask, gs, gs2, gout, neu, h, ahead):
     lr_span = params.lr0 - params.min_lr
     tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
@@ -592,7 +597,7 @@ def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, par
                         prefetch_row(W, nxt)
             if params.sg:
                 _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
-                           mask, gs, gs2, gout, ident, neu, h, ahead, acc)
+                           mask, gs, gs2, gout, neu, h, ahead, acc)
             else:
                 _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
                              mask, gs, neu, h, ahead, acc)
@@ -640,6 +645,6 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
                      tables, states, c, stats[c], np.empty(maxlen, dtype=np.int32),
                      np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
                      np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
-                     np.empty((k1, d), dtype=np.float32), np.arange(k1),
+                     np.empty((k1, d), dtype=np.float32),
                      np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
                      np.zeros(k1, dtype=np.int64))

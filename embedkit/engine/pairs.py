@@ -29,7 +29,6 @@ def _window_kernel(W, C, buf, centre, lo, hi, lr, params, tables, state, acc):
     gs = np.zeros(k1, dtype=np.float32)
     _sg_window(W, C, buf, centre, lo, hi, np.float32(lr), params, tables, state, 0, targets,
                mask, gs, np.zeros(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
-               np.arange(k1),
                np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
                np.zeros(k1, dtype=np.int64), acc)
     _flush_loss(params.compute_loss, acc, True)

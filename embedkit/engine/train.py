@@ -34,8 +34,8 @@ from embedkit.rng import derive_seed, engine_states
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab
 
-__all__ = ["EngineConfig", "EpochStats", "init_weights", "padded_dim", "resolve_threads", "train",
-           "unpad_rows"]
+__all__ = ["EngineConfig", "EpochStats", "init_input_rows", "init_weights", "padded_dim",
+           "resolve_threads", "train", "unpad_rows"]
 
 logger = logging.getLogger("embedkit")
 
@@ -111,25 +111,39 @@ def padded_dim(dim: int) -> int:
     return -(-int(dim) // ROW_ALIGN) * ROW_ALIGN
 
 
+def init_input_rows(dim: int, seed: int, lo: int, hi: int, *, padded: bool = False
+                    ) -> np.ndarray:
+    """Rows ``lo:hi`` of the input-vector initialisation, ``U(-0.5/dim, 0.5/dim)``.
+
+    The values depend only on ``(seed, row)``, however the rows are split, so a distributed
+    worker can build its block alone. With ``padded=True`` the rows are :func:`padded_dim`
+    wide, the extra columns zero. Rows are drawn in blocks: no temporary copy of the matrix.
+    """
+    width = padded_dim(dim) if padded else int(dim)
+    out = np.zeros((hi - lo, width), dtype=np.float32)
+    bits = np.random.PCG64(derive_seed(seed, _INIT_STREAM))
+    skip = lo * dim  # float32 draws use 32 of a generator step's 64 bits
+    bits.advance(skip // 2)
+    rng = np.random.Generator(bits)
+    if skip % 2:
+        rng.random(1, dtype=np.float32)
+    step = max(1, 2**20 // max(int(dim), 1))
+    for a in range(0, hi - lo, step):
+        block = rng.random((min(hi - lo, a + step) - a, dim), dtype=np.float32)
+        block -= np.float32(0.5)
+        block /= np.float32(dim)
+        out[a:a + block.shape[0], :dim] = block
+    return out
+
+
 def init_weights(n: int, dim: int, seed: int, *, padded: bool = False
                  ) -> tuple[np.ndarray, np.ndarray]:
     """word2vec initialisation: v ~ U(-0.5/dim, 0.5/dim), u = 0 (float32, C-contiguous).
 
-    With ``padded=True`` the rows are :func:`padded_dim` wide, the extra columns zero; the
-    first ``dim`` columns are the same either way. Rows are drawn in blocks, so no temporary
-    copy of the matrix is made.
+    See :func:`init_input_rows` for ``padded``.
     """
-    width = padded_dim(dim) if padded else int(dim)
-    rng = np.random.default_rng(derive_seed(seed, _INIT_STREAM))
-    W = np.zeros((n, width), dtype=np.float32)
-    step = max(1, 2**20 // max(int(dim), 1))
-    for lo in range(0, n, step):  # one stream: the same values as a single (n, dim) draw
-        block = rng.random((min(n, lo + step) - lo, dim), dtype=np.float32)
-        block -= np.float32(0.5)
-        block /= np.float32(dim)
-        W[lo:lo + block.shape[0], :dim] = block
-    C = np.zeros((n, width), dtype=np.float32)
-    return W, C
+    W = init_input_rows(dim, seed, 0, n, padded=padded)
+    return W, np.zeros_like(W)
 
 
 @numba.njit(cache=True)
