@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import time
 
 import numpy as np
@@ -64,10 +65,14 @@ def test_bad_arguments():
 
 def test_peak_memory_sees_numpy_allocations():
     with PeakMemory(interval=0.001) as mem:
-        x = np.ones(40_000_000 // 8)  # 40 MB, touched
+        # 40 MB of fresh pages, touched: an anonymous mapping, so the resident size must grow
+        # (a plain np.ones may reuse memory the allocator kept resident after earlier tests)
+        buf = mmap.mmap(-1, 40_000_000)
+        x = np.frombuffer(buf, dtype=np.uint8)
         x += 1
         time.sleep(0.05)  # held long enough for the sampling thread to see it
         del x
+        buf.close()
     assert mem.delta_mb > 20
 
 

@@ -59,15 +59,25 @@ class PeakMemory:
 
     @staticmethod
     def _rss_mb() -> float:
+        """The current resident set size (psutil, else Linux ``/proc``, else the peak so far)."""
         try:
             import psutil
         except ImportError:
+            pass
+        else:
+            return psutil.Process().memory_info().rss / 1024.0 ** 2
+        try:
+            import os
+
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024.0 ** 2
+        except (OSError, ValueError, IndexError):
             import resource
             import sys
 
+            # the process's peak so far: an allocation below an earlier peak goes unseen
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             return peak / (1024.0 ** 2 if sys.platform == "darwin" else 1024.0)
-        return psutil.Process().memory_info().rss / 1024.0 ** 2
 
     @staticmethod
     def _high_water_mb() -> float:
