@@ -243,6 +243,20 @@ def test_same_seed_and_blocks_give_the_same_vectors_on_one_and_two_workers(clien
     assert abs(k1.loss_history_[-1] - two.loss_history_[-1]) < 0.3
 
 
+def test_blocks_train_every_pair_of_the_epoch_once_with_or_without_the_cache(client, lines):
+    ref = _w2v().fit(lines)
+    got = fit_distributed(_w2v(), lines, client=client, blocks=3, sub_epochs=2)
+    # the K * K cells see one subsample and one set of windows, drawn once per worker and epoch
+    assert [s.pairs for s in got.epoch_stats_] == [s.pairs for s in ref.epoch_stats_]
+    assert [s.trained_words for s in got.epoch_stats_] == \
+        [s.trained_words for s in ref.epoch_stats_]
+    # without a cache every cell prepares its own slice of the stream: the same computation
+    bare = fit_distributed(_w2v(), lines, client=client, blocks=3, sub_epochs=2, cache_bytes=0)
+    np.testing.assert_array_equal(bare.embeddings_.vectors, got.embeddings_.vectors)
+    np.testing.assert_array_equal(bare.embeddings_.context_vectors,
+                                  got.embeddings_.context_vectors)
+
+
 def test_kmer2vec_shards_give_the_same_vectors_on_one_and_two_workers(client, tmp_path):
     path = tmp_path / "dna.fa.gz"
     _write_fasta(path, _dna())

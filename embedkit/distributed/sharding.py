@@ -55,6 +55,9 @@ __all__ = [
     "finish_vocab",
     "shard_seed",
     "chunk_offset",
+    "cache_drop",
+    "cache_get",
+    "cache_put",
     "cached_batches",
 ]
 
@@ -548,12 +551,39 @@ def apply_facts(generator, facts: dict | None) -> None:
 
 
 # -- per-worker batch cache ----------------------------------------------------------------------
-_CACHE: OrderedDict[tuple, list[SeqBatch]] = OrderedDict()
+_CACHE: OrderedDict[tuple, list] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _nbytes(batches: list[SeqBatch]) -> int:
-    return sum(b.ids.nbytes + b.offsets.nbytes for b in batches)
+def _nbytes(items: list) -> int:
+    """Bytes held by cached items: :class:`SeqBatch` or anything with an ``nbytes``."""
+    return sum(b.ids.nbytes + b.offsets.nbytes if isinstance(b, SeqBatch) else b.nbytes
+               for b in items)
+
+
+def cache_get(key: tuple) -> list | None:
+    """The cached list under ``key`` (marked recently used), or None."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    return hit
+
+
+def cache_put(key: tuple, items: list, budget: int) -> None:
+    """Keep ``items`` under ``key``, evicting the least recently used entries over ``budget``."""
+    with _CACHE_LOCK:
+        _CACHE[key] = items
+        total = sum(_nbytes(v) for v in _CACHE.values())
+        while total > budget and len(_CACHE) > 1:
+            _, old = _CACHE.popitem(last=False)
+            total -= _nbytes(old)
+
+
+def cache_drop(key: tuple) -> None:
+    """Forget the entry under ``key`` (if any)."""
+    with _CACHE_LOCK:
+        _CACHE.pop(key, None)
 
 
 def cached_batches(key: tuple, shard, vocab: Vocab, *, epoch: int, seed: int,
@@ -564,10 +594,7 @@ def cached_batches(key: tuple, shard, vocab: Vocab, *, epoch: int, seed: int,
     kept only if it fits ``budget`` bytes; older entries are evicted first.
     """
     full = key if shard.epoch_invariant else (*key, epoch)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(full)
-        if hit is not None:
-            _CACHE.move_to_end(full)
+    hit = cache_get(full)
     if hit is not None:
         yield from hit
         return
@@ -582,12 +609,7 @@ def cached_batches(key: tuple, shard, vocab: Vocab, *, epoch: int, seed: int,
                 kept.append(batch)
         yield batch
     if kept is not None:
-        with _CACHE_LOCK:
-            _CACHE[full] = kept
-            total = sum(_nbytes(v) for v in _CACHE.values())
-            while total > budget and len(_CACHE) > 1:
-                _, old = _CACHE.popitem(last=False)
-                total -= _nbytes(old)
+        cache_put(full, kept, budget)
 
 
 def clear_cache(run: str | None = None) -> None:

@@ -3,10 +3,11 @@
 The vocabulary is cut into K blocks (:mod:`embedkit.distributed.blocks`). The input vectors of
 block i and the output vectors of block j live on workers as Dask futures. An epoch is K rounds:
 in round s, task k trains cell ``(input block (k + s) mod K, output block k)`` with the
-single-process kernel on the whole epoch's sequence stream (each cell trains only the pairs it
-owns). Output blocks stay where they are; input blocks move one worker per round, directly
-between workers (a task's future arguments are fetched peer to peer, never through the client).
-No two tasks of a round touch the same rows, so there is no averaging and no race.
+single-process window update on the windows whose centre is in its output block (it trains
+only the pairs it owns). Output blocks stay where they are; input blocks move one worker per
+round, directly between workers (a task's future arguments are fetched peer to peer, never
+through the client). No two tasks of a round touch the same rows, so there is no averaging
+and no race.
 
 Every task is pure: it copies its input blocks, trains with one thread (by default) on streams
 seeded from ``(seed, epoch, chunk)``, and returns new blocks. The result therefore depends only
@@ -14,20 +15,23 @@ on ``random_state`` and K (and the sharding, which defaults to a function of the
 on which worker ran what, and a task lost with its worker is simply recomputed by Dask from its
 inputs. With K = 1 and one shard it is the single-process computation, bit for bit.
 
-Data. Every cell must see the whole epoch (any sentence may hold pairs of any cell), so each
-cell task streams all shards of the epoch itself (:mod:`embedkit.distributed.sharding`): memory
-stays at one batch, at the price of walking the stream K times per worker and epoch. Re-reading
-and re-tokenizing is avoided by a bounded per-worker cache of encoded batches (``cache_bytes``;
-4 bytes per token): text is then read once per worker and run, walks generated once per worker
-and epoch. The kernel test that skips pairs outside the cell is cheap (about 28 ns per token,
-against about 5 us per token of training at dim 100), which bounds the useful K; see
-``docs/scaling.md``.
+Data. Any sentence may hold pairs of any cell, so every worker reads the whole epoch: the
+shards are streamed as Dask tasks' inputs (:mod:`embedkit.distributed.sharding`), and a bounded
+per-worker cache (``cache_bytes``) keeps encoded batches, so text is read and tokenized once per
+worker and run, walks generated once per worker and epoch. The first cell of an epoch on a
+worker then draws the subsample and the reduced windows of the whole epoch once and files every
+kept token under its block (:mod:`embedkit.distributed.cells`, about 10 bytes per kept token,
+cached within the same budget); each cell visits only the centres of its output block. A
+worker therefore scans its stream once per epoch, not once per cell, and the cost of a cell
+falls with K like its work. (When the prepared epoch does not fit the budget every cell
+prepares its own slice of the stream instead.)
 
-Randomness. Subsampling, reduced windows and negatives come from one stream per
-``(seed, epoch, chunk)``, exactly as on one machine. Because the negatives of the pairs a cell
-trains come from the same stream, two cells' streams part after the first window either trains:
-each cell's subsample and windows are correctly distributed (every pair is trained with the
-single-process probability), but they are not the same realisation across cells.
+Randomness. Each chunk of the stream has two streams seeded from ``(seed, epoch, chunk)``: one
+for the subsample and the reduced windows, one for the negatives. All cells therefore train
+the same subsample with the same windows, so every pair of the epoch is trained exactly once,
+as on one machine. A cell draws a centre's negatives from its output block's table on the
+chunk's negative stream, once per centre whatever the input block, so a centre's window shares
+one set of negatives across the K cells as it does on one machine (``shared_negatives``).
 
 Ordering. One epoch trains every pair once, as one machine does. Within one rotation a row
 meets the K blocks one after another rather than interleaved, so each epoch is cut into
@@ -62,8 +66,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from embedkit.distributed.blocks import BlockPlan, plan_blocks
+from embedkit.distributed.cells import MAX_WINDOW, prepare_batch, train_cell_chunks
 from embedkit.distributed.sharding import (
     apply_facts,
+    cache_drop,
+    cache_get,
+    cache_put,
     cached_batches,
     chunk_offset,
     count_shard,
@@ -80,7 +88,6 @@ from embedkit.engine.kernels import (
     STAT_TERMS,
     STAT_WORDS,
     KernelParams,
-    train_chunks,
 )
 from embedkit.engine.train import (
     EngineConfig,
@@ -148,6 +155,8 @@ class _Context:
 
     def __post_init__(self) -> None:
         self.keep_prob = np.ascontiguousarray(self.vocab.keep_prob, dtype=np.float32)
+        self.block_of = np.repeat(np.arange(self.plan.n_blocks, dtype=np.int32),
+                                  self.plan.sizes())
         self.shard_end = self.shard_start[1:] + [self.words_per_epoch]
 
     def tables_of(self, block: int):
@@ -175,6 +184,104 @@ def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> 
     return init_input_rows(dim, seed, lo, hi, padded=True)
 
 
+class _CellBatch(NamedTuple):
+    """One batch of an epoch, subsampled, windowed and filed by centre block (cells.py)."""
+
+    kept: np.ndarray
+    sent_off: np.ndarray
+    sent_lr: np.ndarray
+    eff: np.ndarray
+    cpos: np.ndarray
+    cptr: np.ndarray
+    chunk_seq: np.ndarray
+    states: np.ndarray  # the chunks' engine states before any draw (copied by every cell)
+    at: int  # raw position of the batch in the epoch
+    n_raw: int
+    batch_no: int  # among the epoch's non-empty batches
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self[:8])
+
+
+def _stream(ctx: _Context, epoch: int, pos_lo: float = 0.0, pos_hi: float = np.inf):
+    """``(batch, shard, first chunk index, raw position, batch number)`` of an epoch, in order.
+
+    Batches before ``pos_lo`` are skipped cheaply when their shard's size is exact; reading
+    stops at the first shard starting at ``pos_hi``. Reading runs in a background thread.
+    """
+    n_shards = len(ctx.shards)
+    batch_no = -1
+    for s, shard in enumerate(ctx.shards):
+        if ctx.shard_start[s] >= pos_hi:
+            return
+        if shard.epoch_invariant and ctx.shard_end[s] <= pos_lo:
+            continue  # (batch numbers then miss this shard's: parts never use slices)
+        chunk_index = chunk_offset(s)
+        raw = 0
+        for batch in _prefetch(cached_batches((ctx.run, s), shard, ctx.vocab, epoch=epoch,
+                                              seed=shard_seed(ctx.seed, s, n_shards),
+                                              budget=ctx.cache_bytes)):
+            _check_batch(batch, len(ctx.vocab))
+            if batch.ids.size:
+                batch_no += 1
+                yield batch, s, chunk_index, ctx.shard_start[s] + raw, batch_no
+                chunk_index += _chunk_bounds(batch.offsets, ctx.chunk_words).size - 1
+            raw += batch.n_raw
+
+
+def _prepare_batch(ctx: _Context, epoch: int, batch, chunk_index: int, at: int,
+                   batch_no: int) -> _CellBatch:
+    """Draw a batch's subsample and windows once for all cells (:func:`cells.prepare_batch`)."""
+    p = ctx.params
+    bounds = _chunk_bounds(batch.offsets, ctx.chunk_words)
+    pos_scale = batch.n_raw / batch.ids.size
+    chunk_pos = (epoch * ctx.words_per_epoch + at
+                 + batch.offsets[bounds[:-1]] * pos_scale).astype(np.float64)
+    states = engine_states(ctx.seed, epoch, chunk_index, bounds.size - 1)
+    prepared = prepare_batch(batch.ids, batch.offsets, bounds, chunk_pos, float(pos_scale),
+                             ctx.keep_prob, ctx.block_of, ctx.plan.n_blocks, p.window,
+                             p.shrink_window, p.lr0, p.min_lr, p.total_words, states.copy())
+    return _CellBatch(*prepared, bounds, states, at, batch.n_raw, batch_no)
+
+
+#: (run, "cells", epoch) keys whose prepared epoch did not fit the worker's cache budget
+_UNCACHEABLE: set = set()
+
+
+def _epoch_cells(ctx: _Context, epoch: int, pos_lo: float, pos_hi: float):
+    """The prepared batches of ``[pos_lo, pos_hi)``: from the worker's cache, else built.
+
+    The first cell of an epoch on a worker prepares the whole epoch and caches it when it fits
+    ``cache_bytes``; later cells reuse it. Otherwise every cell prepares its own batches.
+    """
+    key = (ctx.run, "cells", epoch)
+    hit = cache_get(key)
+    if hit is None and key not in _UNCACHEABLE:
+        built: list[_CellBatch] | None = []
+        size = 0
+        for batch, _, chunk_index, at, no in _stream(ctx, epoch):
+            item = _prepare_batch(ctx, epoch, batch, chunk_index, at, no)
+            size += item.nbytes
+            if size > ctx.cache_bytes:
+                built = None
+                _UNCACHEABLE.add(key)
+                break
+            built.append(item)
+        if built is not None:
+            # an epoch's cells are needed until the next epoch starts
+            for old in range(epoch):
+                cache_drop((ctx.run, "cells", old))
+            cache_put(key, built, ctx.cache_bytes)
+            hit = built
+    if hit is not None:
+        yield from (b for b in hit if pos_lo <= b.at < pos_hi)
+        return
+    for batch, _, chunk_index, at, no in _stream(ctx, epoch, pos_lo, pos_hi):
+        if pos_lo <= at < pos_hi:
+            yield _prepare_batch(ctx, epoch, batch, chunk_index, at, no)
+
+
 def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: int,
                 in_block: int, out_block: int, part: int = 0, n_parts: int = 1,
                 pos_lo: float = 0.0, pos_hi: float = np.inf
@@ -185,6 +292,8 @@ def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: 
     sub-epoch slice); ``part``/``n_parts`` keep only every ``n_parts``-th batch (the averaging
     baseline's partitions). Chunk streams and lr positions stay those of the whole stream.
     """
+    if n_parts > 1 and (pos_lo > 0 or pos_hi < np.inf):
+        raise ValueError("a cell takes either a slice of the epoch or a part, not both")
     t_task = time.perf_counter()
     W = np.array(W_block, dtype=np.float32, order="C", copy=True)
     C = np.array(C_block, dtype=np.float32, order="C", copy=True)
@@ -196,56 +305,27 @@ def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: 
         params = params._replace(in_lo=in_lo, in_hi=in_hi, out_lo=out_lo, out_hi=out_hi,
                                  neg_scale=float(plan.neg_scale[out_block]))
     tables = ctx.tables_of(out_block)
-    n = len(ctx.vocab)
     totals = np.zeros(N_STATS, dtype=np.float64)
     train_s = gen_s = 0.0
     raw_total = 0
-    n_shards = len(ctx.shards)
-    batch_no = -1
     with _numba_threads(ctx.threads):
-        for s, shard in enumerate(ctx.shards):
-            if ctx.shard_start[s] >= pos_hi:  # the slice ends before this shard starts
+        cells = _epoch_cells(ctx, epoch, pos_lo, pos_hi)
+        while True:
+            t0 = time.perf_counter()
+            b = next(cells, None)
+            gen_s += time.perf_counter() - t0
+            if b is None:
                 break
-            if shard.epoch_invariant and ctx.shard_end[s] <= pos_lo:  # exact sizes only
+            if b.batch_no % n_parts != part:
                 continue
-            seed_s = shard_seed(ctx.seed, s, n_shards)
-            chunk_index = chunk_offset(s)
-            raw = 0
-            # read/generate in a background thread while the kernel (nogil) trains
-            stream = _prefetch(cached_batches((ctx.run, s), shard, ctx.vocab, epoch=epoch,
-                                              seed=seed_s, budget=ctx.cache_bytes))
-            while True:
-                t0 = time.perf_counter()
-                batch = next(stream, None)
-                gen_s += time.perf_counter() - t0
-                if batch is None:
-                    break
-                _check_batch(batch, n)
-                if batch.ids.size == 0:
-                    raw += batch.n_raw
-                    continue
-                t0 = time.perf_counter()
-                bounds = _chunk_bounds(batch.offsets, ctx.chunk_words)
-                n_chunks = bounds.size - 1
-                batch_no += 1
-                at = ctx.shard_start[s] + raw
-                if batch_no % n_parts != part or not pos_lo <= at < pos_hi:
-                    chunk_index += n_chunks
-                    raw += batch.n_raw
-                    continue
-                pos_scale = batch.n_raw / batch.ids.size
-                start_pos = epoch * ctx.words_per_epoch + ctx.shard_start[s] + raw
-                chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
-                states = engine_states(ctx.seed, epoch, chunk_index, n_chunks)
-                stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
-                train_chunks(W, C, batch.ids, batch.offsets, bounds,
-                             chunk_pos.astype(np.float64), float(pos_scale), ctx.keep_prob,
-                             params, tables, states, stats)
-                totals += stats.sum(axis=0)
-                chunk_index += n_chunks
-                raw += batch.n_raw
-                raw_total += batch.n_raw
-                train_s += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            stats = np.zeros((b.chunk_seq.size - 1, N_STATS), dtype=np.float64)
+            train_cell_chunks(W, C, b.kept, b.sent_off, b.sent_lr, b.eff, b.cpos, b.cptr,
+                              b.chunk_seq, out_block, plan.n_blocks, params, tables,
+                              b.states.copy(), stats)
+            totals += stats.sum(axis=0)
+            raw_total += b.n_raw
+            train_s += time.perf_counter() - t0
     info = np.zeros(_N_INFO, dtype=np.float64)
     info[:N_STATS] = totals
     info[_I_TRAIN], info[_I_GEN] = train_s, gen_s
@@ -335,6 +415,9 @@ def _prepare(estimator, data, client, blocks, shards, cache_bytes, threads=None)
     config = estimator._engine_config()
     if not config.sg:
         raise ValueError("distributed training supports skip-gram only (sg=True), not CBOW")
+    if config.window > MAX_WINDOW:
+        raise ValueError(f"distributed training supports window <= {MAX_WINDOW}, "
+                         f"got {config.window}")
     if config.objective != "ns":
         raise ValueError(f"distributed training supports objective 'ns', not {config.objective!r}")
     sampler = estimator._resolve_sampler()
@@ -629,3 +712,5 @@ def _clear_cache(run: str) -> None:
     from embedkit.distributed.sharding import clear_cache
 
     clear_cache(run)
+    for key in [k for k in _UNCACHEABLE if k[0] == run]:
+        _UNCACHEABLE.discard(key)
