@@ -103,10 +103,40 @@ def prepare_batch(ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, bloc
     return kept[:m].copy(), sent_off, sent_lr, eff[:m].copy(), cpos, cptr
 
 
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _has_context(kept, i, lo, hi, in_lo, in_hi):
+    """Does the window ``kept[lo:hi]`` of centre ``i`` hold a context of the input block?"""
+    for j in range(lo, hi):
+        if j != i and in_lo <= kept[j] < in_hi:
+            return True
+    return False
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _skip_negatives(states, slot, ahead, k):
+    """Consume a skipped window's k shared negatives from the stream without drawing them.
+
+    :func:`embedkit.engine.kernels._draw_negatives` draws one window ahead: ``ahead`` holds
+    this window's negatives when ``ahead[0]`` is set (the stream is then past them), else the
+    stream stands at them. Each draw takes one 64-bit step, so skipping is k steps at most and
+    later windows get exactly the negatives they would have had.
+    """
+    if ahead[0] == 0:
+        for _ in range(k):
+            next_u64(states, slot)
+    else:
+        ahead[0] = 0
+
+
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, p0, p1, s, params, tables, states,
                 slot, acc, targets, mask, gs, gs2, gout, neu, anchor, ahead):
-    """Train the windows of centres ``cpos[p0:p1]`` (one chunk's centres in the output block)."""
+    """Train the windows of centres ``cpos[p0:p1]`` (one chunk's centres in the output block).
+
+    A window without a context of the input block trains nothing; its shared negatives are
+    skipped in the stream (the cells' tables are plain alias tables, one step per draw).
+    """
+    k = targets.shape[0] - 1
     for q in range(p0, p1):
         i = cpos[q]
         while sent_off[s + 1] <= i:
@@ -116,6 +146,10 @@ def _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, p0, p1, s, params, tab
         hi = min(sent_off[s + 1], i + e + 1)
         if q + 1 < p1:
             prefetch_row(C, kept[cpos[q + 1]] - params.out_lo)
+        if not _has_context(kept, i, lo, hi, params.in_lo, params.in_hi):
+            if params.shared_negatives:
+                _skip_negatives(states, slot, ahead, k)
+            continue
         _sg_window(W, C, kept, i, lo, hi, sent_lr[s], params, tables, states, slot, targets,
                    mask, gs, gs2, gout, neu, anchor, ahead, acc)
     _flush_loss(params.compute_loss, acc, True)

@@ -225,6 +225,85 @@ def _combine(Y, rows, g, X, i):
         _axpy(g[t], Y, rows[t], X, i)
 
 
+# One-pass updates for the default k = 5 (six output rows). After the scores, a step reads
+# and writes every row it touches once: the input row(s), the six output rows (or the window's
+# six output-gradient rows), in a single loop whose 6 to 14 vectors stay in registers, instead
+# of one pass per row. The arithmetic is that of _accumulate/_accumulate2 + _combine and of
+# _combine + _outer, term for term.
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _update6(X, i, Y, rows, G, g):
+    """``G[t] += g[t] * X[i]`` (``X[i]`` before its update), ``X[i] += sum_t g[t] Y[rows[t]]``."""
+    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for x in range(X.shape[1]):
+        v = X[i, x]
+        G[0, x] += g0 * v
+        G[1, x] += g1 * v
+        G[2, x] += g2 * v
+        G[3, x] += g3 * v
+        G[4, x] += g4 * v
+        G[5, x] += g5 * v
+        X[i, x] = v + (g0 * Y[r0, x] + g1 * Y[r1, x] + g2 * Y[r2, x] + g3 * Y[r3, x]
+                       + g4 * Y[r4, x] + g5 * Y[r5, x])
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _update6x2(X, a, b, Y, rows, G, ga, gb):
+    """:func:`_update6` for two different input rows ``a != b``."""
+    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+    a0, a1, a2, a3, a4, a5 = ga[0], ga[1], ga[2], ga[3], ga[4], ga[5]
+    b0, b1, b2, b3, b4, b5 = gb[0], gb[1], gb[2], gb[3], gb[4], gb[5]
+    for x in range(X.shape[1]):
+        va = X[a, x]
+        vb = X[b, x]
+        G[0, x] += a0 * va + b0 * vb
+        G[1, x] += a1 * va + b1 * vb
+        G[2, x] += a2 * va + b2 * vb
+        G[3, x] += a3 * va + b3 * vb
+        G[4, x] += a4 * va + b4 * vb
+        G[5, x] += a5 * va + b5 * vb
+        y0 = Y[r0, x]
+        y1 = Y[r1, x]
+        y2 = Y[r2, x]
+        y3 = Y[r3, x]
+        y4 = Y[r4, x]
+        y5 = Y[r5, x]
+        X[a, x] = va + (a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3 + a4 * y4 + a5 * y5)
+        X[b, x] = vb + (b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 + b4 * y4 + b5 * y5)
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _step6(X, i, Y, rows, g):
+    """``X[i] += sum_t g[t] Y[rows[t]]`` and ``Y[rows[t]] += g[t] X[i]``, both from the rows
+    before the step; the six rows must be distinct."""
+    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for x in range(X.shape[1]):
+        v = X[i, x]
+        y0 = Y[r0, x]
+        y1 = Y[r1, x]
+        y2 = Y[r2, x]
+        y3 = Y[r3, x]
+        y4 = Y[r4, x]
+        y5 = Y[r5, x]
+        X[i, x] = v + (g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3 + g4 * y4 + g5 * y5)
+        Y[r0, x] = y0 + g0 * v
+        Y[r1, x] = y1 + g1 * v
+        Y[r2, x] = y2 + g2 * v
+        Y[r3, x] = y3 + g3 * v
+        Y[r4, x] = y4 + g4 * v
+        Y[r5, x] = y5 + g5 * v
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _distinct6(rows):
+    for t in range(1, 6):
+        for u in range(t):
+            if rows[t] == rows[u]:
+                return False
+    return True
+
+
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _zero_rows(A):
     for r in range(A.shape[0]):
@@ -266,9 +345,10 @@ def _sigmoid_loss(f, label, compute_loss, acc):
 def _flush_loss(compute_loss, acc, final=False):
     """Move ``-log`` of the pending probability product into the loss.
 
-    Called after each pair, it flushes only once the product drops below 1e-200 (a pair's
-    terms are each above 1e-30, so the next pair cannot underflow it); ``final=True`` (end of
-    a chunk) always flushes, leaving ``acc[STAT_PROD]`` at 0.
+    Called after each pair, it flushes only once the product drops below 1e-200 (the next
+    pair multiplies it by at least 1e-100, see :func:`_gradient_scales`, so it cannot
+    underflow); ``final=True`` (end of a chunk) always flushes, leaving ``acc[STAT_PROD]``
+    at 0.
     """
     if compute_loss:
         prod = acc[STAT_PROD]
@@ -423,13 +503,55 @@ def _subsample(ids, start, stop, keep_prob, state, slot, buf):
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
-    """``gs[t] = lr * (label_t - sigmoid(score_t))``, times ``neg_scale`` for negatives."""
+    """``gs[t] = lr * (label_t - sigmoid(score_t))``, times ``neg_scale`` for negatives.
+
+    The same arithmetic as :func:`_sigmoid_loss`, arranged for the hot path: the sigmoid and
+    the probability of the right label are picked by selects rather than branches on the
+    score's sign (which a pair's random negatives make unpredictable), and the loss terms are
+    gathered in locals and added to ``acc`` once per pair (updating ``acc`` per term chains
+    every term through memory). ``-log`` is still taken once per ~200 decades of probability.
+    """
+    one = np.float32(1.0)
+    prod = 1.0  # float64 product of the right labels' probabilities
+    direct = 0.0  # -log of terms too small for the product
+    neg_sig = 0.0
+    terms = 0
     for t in range(scores.shape[0]):
         if mask[t] == 0:
             gs[t] = 0.0
             continue
-        g = lr * _sigmoid_loss(scores[t], 1 if t == 0 else 0, compute_loss, acc)
-        gs[t] = g if t == 0 else g * neg_scale
+        f = scores[t]
+        e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
+        a = one / (one + e)  # sigmoid(|f|)
+        b = e / (one + e)  # sigmoid(-|f|), without cancellation
+        pos = f >= 0
+        sig = a if pos else b
+        if t == 0:
+            gs[t] = lr * (one - sig)
+            q = sig
+        else:
+            gs[t] = lr * (-sig) * neg_scale
+            q = b if pos else a
+        if compute_loss:
+            if q > np.float32(1e-30):
+                prod *= np.float64(q)
+                if prod < 1e-200:
+                    direct -= np.log(prod)
+                    prod = 1.0
+            else:  # -log q = |f| + log1p(e) exactly, for a hopelessly wrong score
+                direct += np.float64(abs(f)) + np.float64(np.log1p(e))
+            if t > 0:
+                neg_sig += sig
+            terms += 1
+    if compute_loss:
+        acc[STAT_TERMS] += terms
+        acc[STAT_NEG_SIGMOID] += neg_sig
+        if prod < 1e-100:  # keeps the pending product above 1e-300 (see _flush_loss)
+            direct -= np.log(prod)
+        else:
+            pending = acc[STAT_PROD]
+            acc[STAT_PROD] = prod if pending == 0.0 else pending * prod
+        acc[STAT_LOSS] += direct
     _flush_loss(compute_loss, acc)
 
 
@@ -445,8 +567,13 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
     _scores(W, cw, C, targets, gs)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     if shared:
-        _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
-        _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
+        if targets.shape[0] == 6:
+            _update6(W, cw, C, targets, gout, gs)
+        else:
+            _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
+            _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
+    elif targets.shape[0] == 6 and _distinct6(targets):
+        _step6(W, cw, C, targets, gs)
     else:
         _zero_rows(neu)
         _combine(C, targets, gs, neu, 0)
@@ -465,9 +592,12 @@ def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, compute
     _scores2(W, a, b, C, targets, gs, gs2)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     _gradient_scales(gs2, mask, gs2, lr, neg_scale, compute_loss, acc)
-    _accumulate2(W, a, b, gout, gs, gs2)
-    _combine(C, targets, gs, W, a)
-    _combine(C, targets, gs2, W, b)
+    if targets.shape[0] == 6:
+        _update6x2(W, a, b, C, targets, gout, gs, gs2)
+    else:
+        _accumulate2(W, a, b, gout, gs, gs2)
+        _combine(C, targets, gs, W, a)
+        _combine(C, targets, gs2, W, b)
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
@@ -496,8 +626,8 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
                     _axpy(np.float32(1.0), W, buf[j] - in_lo, anchor, 0)
         _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
                         params.out_lo, ahead)
-        _zero_rows(gout)
     pending = -1  # shared negatives: contexts are trained two at a time (see _pair2_step)
+    trained = False  # the window's output gradients exist once a pair is trained
     for j in range(lo, hi):
         if j == i:
             continue
@@ -507,6 +637,9 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
         cw -= in_lo
         acc[STAT_PAIRS] += 1.0
         if shared:
+            if not trained:  # (a block cell often has no context of its input block)
+                _zero_rows(gout)
+                trained = True
             if pending < 0:
                 pending = cw
             elif pending != cw:
@@ -527,7 +660,7 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
     if pending >= 0:
         _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
                    params.compute_loss, acc)
-    if shared:
+    if trained:
         for t in range(k1):
             if mask[t] != 0:
                 _axpy(np.float32(1.0), gout, t, C, targets[t])
