@@ -225,11 +225,12 @@ def _combine(Y, rows, g, X, i):
         _axpy(g[t], Y, rows[t], X, i)
 
 
-# One-pass updates for the default k = 5 (six output rows). After the scores, a step reads
-# and writes every row it touches once: the input row(s), the six output rows (or the window's
-# six output-gradient rows), in a single loop whose 6 to 14 vectors stay in registers, instead
-# of one pass per row. The arithmetic is that of _accumulate/_accumulate2 + _combine and of
-# _combine + _outer, term for term.
+# One-pass updates for the default k = 5 with shared negatives. After the scores, a step reads
+# and writes every row it touches once (the input row(s), the six output rows, the window's six
+# output-gradient rows) in a single loop, instead of one pass per row; the arithmetic is that of
+# _accumulate/_accumulate2 + _combine, term for term. (Per-pair negatives keep the row-by-row
+# updates: writing six shared output rows in one loop made two threads fight over their cache
+# lines, 9.4 s -> 15.1 s on the 2-thread k-mer benchmark.)
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _update6(X, i, Y, rows, G, g):
     """``G[t] += g[t] * X[i]`` (``X[i]`` before its update), ``X[i] += sum_t g[t] Y[rows[t]]``."""
@@ -270,38 +271,6 @@ def _update6x2(X, a, b, Y, rows, G, ga, gb):
         y5 = Y[r5, x]
         X[a, x] = va + (a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3 + a4 * y4 + a5 * y5)
         X[b, x] = vb + (b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 + b4 * y4 + b5 * y5)
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _step6(X, i, Y, rows, g):
-    """``X[i] += sum_t g[t] Y[rows[t]]`` and ``Y[rows[t]] += g[t] X[i]``, both from the rows
-    before the step; the six rows must be distinct."""
-    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
-    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
-    for x in range(X.shape[1]):
-        v = X[i, x]
-        y0 = Y[r0, x]
-        y1 = Y[r1, x]
-        y2 = Y[r2, x]
-        y3 = Y[r3, x]
-        y4 = Y[r4, x]
-        y5 = Y[r5, x]
-        X[i, x] = v + (g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3 + g4 * y4 + g5 * y5)
-        Y[r0, x] = y0 + g0 * v
-        Y[r1, x] = y1 + g1 * v
-        Y[r2, x] = y2 + g2 * v
-        Y[r3, x] = y3 + g3 * v
-        Y[r4, x] = y4 + g4 * v
-        Y[r5, x] = y5 + g5 * v
-
-
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _distinct6(rows):
-    for t in range(1, 6):
-        for u in range(t):
-            if rows[t] == rows[u]:
-                return False
-    return True
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
@@ -572,8 +541,6 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
         else:
             _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
             _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
-    elif targets.shape[0] == 6 and _distinct6(targets):
-        _step6(W, cw, C, targets, gs)
     else:
         _zero_rows(neu)
         _combine(C, targets, gs, neu, 0)
