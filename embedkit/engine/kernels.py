@@ -748,3 +748,68 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
                      np.empty((k1, d), dtype=np.float32),
                      np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
                      np.zeros(k1, dtype=np.int64))
+
+
+@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+def _merge_row(A, Ar, row, m):
+    """``A[row] += sum_{l < m} (Ar[l, row] - A[row])``, then every lane's copy of the row = it."""
+    d = A.shape[1]
+    for lane in range(m):
+        for x in range(d):
+            Ar[lane, row, x] -= A[row, x]
+    for lane in range(m):
+        for x in range(d):
+            A[row, x] += Ar[lane, row, x]
+    for lane in range(Ar.shape[0]):
+        for x in range(d):
+            Ar[lane, row, x] = A[row, x]
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def train_chunks_replicated(W, C, Wr, Cr, per_lane, ids, offsets, chunk_seq, chunk_pos,
+                            pos_scale, keep_prob, params, tables, states, stats):
+    """:func:`train_chunks` on per-thread replicas of a small model, merged after every round.
+
+    With a vocabulary of a few thousand rows (k-mers, small graphs) every row is hot in every
+    thread, and lock-free shared updates make the cores trade cache lines for each write.
+    Here the chunks run in rounds of ``L * per_lane`` (``L = Wr.shape[0]`` lanes): in a round,
+    lane ``l`` trains the round's ``l``-th run of ``per_lane`` chunks on its own copy
+    ``Wr[l], Cr[l]`` of the model, and then the lanes' changes are summed into ``W, C``
+    (``W += sum_l (Wr[l] - W)``) and copied back to every lane. A lane sees the other lanes'
+    updates at the end of the round instead of immediately-or-never, and the result no longer
+    depends on thread timing: it is reproducible for a given seed, lane count and
+    ``per_lane``.
+
+    ``Wr``, ``Cr``: float32 ``(L, n, d)`` scratch; other arguments as for :func:`train_chunks`.
+    """
+    n = W.shape[0]
+    d = W.shape[1]
+    k1 = params.negative + 1
+    lanes = Wr.shape[0]
+    n_chunks = chunk_seq.shape[0] - 1
+    for row in prange(n):
+        for lane in range(lanes):
+            for x in range(d):
+                Wr[lane, row, x] = W[row, x]
+                Cr[lane, row, x] = C[row, x]
+    per_round = lanes * per_lane
+    for r0 in range(0, n_chunks, per_round):
+        m = min(lanes, (n_chunks - r0 + per_lane - 1) // per_lane)  # lanes with work
+        for lane in prange(m):
+            for c in range(r0 + lane * per_lane, min(r0 + (lane + 1) * per_lane, n_chunks)):
+                s0 = chunk_seq[c]
+                s1 = chunk_seq[c + 1]
+                maxlen = 0
+                for s in range(s0, s1):
+                    maxlen = max(maxlen, offsets[s + 1] - offsets[s])
+                _train_chunk(Wr[lane], Cr[lane], ids, offsets, s0, s1, chunk_pos[c], pos_scale,
+                             keep_prob, params, tables, states, c, stats[c],
+                             np.empty(maxlen, dtype=np.int32), np.empty(k1, dtype=np.int64),
+                             np.empty(k1, dtype=np.uint8), np.empty(k1, dtype=np.float32),
+                             np.empty(k1, dtype=np.float32),
+                             np.empty((k1, d), dtype=np.float32),
+                             np.empty((1, d), dtype=np.float32),
+                             np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))
+        for row in prange(n):
+            _merge_row(W, Wr, row, m)
+            _merge_row(C, Cr, row, m)
