@@ -16,7 +16,6 @@ from embedkit.engine.kernels import (
     KernelParams,
     _alias_draw,
     train_chunks,
-    train_chunks_replicated,
 )
 from embedkit.engine.train import _chunk_bounds, init_weights
 from embedkit.rng import engine_states
@@ -268,65 +267,3 @@ def test_chunk_bounds_cover_all_sequences():
         b = _chunk_bounds(offsets, cw)
         assert b[0] == 0 and b[-1] == offsets.size - 1
         assert np.all(np.diff(b) > 0)
-
-
-@pytest.mark.parametrize("per_lane", [1, 2])
-@pytest.mark.parametrize("threads", [1, 2])
-def test_replicated_kernel_sums_the_lanes_changes(per_lane, threads):
-    """Rounds of lanes, each training its chunks on its own copy, merged by summing changes."""
-    import numba
-
-    vocab, batch, W0, C0 = _tiny_problem(seed=3, n_seqs=30)
-    params = _params(negative=5)
-    tables = Unigram(0.75).tables(vocab)
-    n_chunks, lanes = 7, 2
-    bounds = np.linspace(0, batch.offsets.size - 1, n_chunks + 1).astype(np.int64)
-    chunk_pos = batch.offsets[bounds[:-1]].astype(np.float64)
-    states = engine_states(9, 0, 0, n_chunks)
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:  # reference: every lane's chunks in order on a copy, then the changes summed
-        W, C = W0.copy(), C0.copy()
-        for r0 in range(0, n_chunks, lanes * per_lane):
-            changes = []
-            for lane in range(lanes):
-                first = r0 + lane * per_lane
-                if first >= n_chunks:
-                    break
-                Wl, Cl = W.copy(), C.copy()
-                for c in range(first, min(first + per_lane, n_chunks)):
-                    train_chunks(Wl, Cl, batch.ids, batch.offsets, bounds[c:c + 2],
-                                 chunk_pos[c:c + 1], 1.0, vocab.keep_prob, params, tables,
-                                 states[2 * c:2 * c + 2].copy(), np.zeros((1, N_STATS)))
-                changes.append((Wl - W, Cl - C))
-            for dW, dC in changes:
-                W += dW
-                C += dC
-        numba.set_num_threads(threads)
-        Wk, Ck = W0.copy(), C0.copy()
-        Wr = np.empty((lanes,) + W0.shape, dtype=np.float32)
-        Cr = np.empty((lanes,) + C0.shape, dtype=np.float32)
-        stats = np.zeros((n_chunks, N_STATS))
-        train_chunks_replicated(Wk, Ck, Wr, Cr, per_lane, batch.ids, batch.offsets, bounds,
-                                chunk_pos, 1.0, vocab.keep_prob, params, tables, states.copy(),
-                                stats)
-    finally:
-        numba.set_num_threads(old)
-    assert stats[:, STAT_PAIRS].sum() > 0
-    assert not np.allclose(Wk, W0)
-    np.testing.assert_allclose(Wk, W, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(Ck, C, rtol=1e-6, atol=1e-7)
-
-
-def test_small_models_train_reproducibly_with_threads():
-    """Below REPLICA_BYTES, threads > 1 train per-thread replicas: same seed, same vectors."""
-    from embedkit import Kmer2Vec, datasets
-
-    kw = dict(k=4, dim=16, epochs=1, threads=2, random_state=4, progress=False)
-    path = datasets.lambda_genome_path()
-    a = Kmer2Vec(**kw).fit(path)
-    b = Kmer2Vec(**kw).fit(path)
-    np.testing.assert_array_equal(a.embeddings_.vectors, b.embeddings_.vectors)
-    one = Kmer2Vec(**{**kw, "threads": 1}).fit(path)
-    assert a.epoch_stats_[0].pairs == one.epoch_stats_[0].pairs
-    assert abs(a.loss_history_[-1] - one.loss_history_[-1]) < 0.02

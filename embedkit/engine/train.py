@@ -28,8 +28,6 @@ from embedkit.engine.kernels import (
     STAT_TERMS,
     STAT_WORDS,
     KernelParams,
-    train_chunks,
-    train_chunks_replicated,
 )
 from embedkit.engine.objectives import get_objective
 from embedkit.rng import derive_seed, engine_states
@@ -106,16 +104,6 @@ def _numba_threads(n: int):
 #: despite the 4% extra width); zero columns stay zero under every update, so the padding never
 #: changes a dot product, and :func:`unpad_rows` removes it in place after training.
 ROW_ALIGN = 8
-#: Models up to this size (input + output vectors, bytes) train with per-thread replicas when
-#: threads > 1 (:func:`embedkit.engine.kernels.train_chunks_replicated`): reproducible for a
-#: given seed and thread count, and free of the cache-line contention that lock-free updates
-#: of a few thousand shared rows cause.
-REPLICA_BYTES = 8 * 2**20
-#: Tokens a thread trains on its replica between merges (rounded down to whole chunks). Longer
-#: rounds merge less often but let the replicas drift apart: on E. coli 6-mers (2 threads) the
-#: k-mer/alignment agreement was 0.472 with lock-free updates, 0.469 / 0.465 / 0.462 / 0.455 with
-#: rounds of 10k / 20k / 32k / 64k tokens, and rounds of 10k were 40% slower than 20k.
-REPLICA_ROUND_WORDS = 20000
 
 
 def padded_dim(dim: int) -> int:
@@ -309,14 +297,6 @@ def train(
         compute_loss=bool(config.compute_loss),
     )
     keep_prob = np.ascontiguousarray(vocab.keep_prob, dtype=np.float32)
-    replicas = None
-    if kernel is train_chunks and threads > 1 and 2 * W.nbytes <= REPLICA_BYTES:
-        # a small model: every row is hot in every thread, so each thread trains its own
-        # copy and the copies are merged after every round of chunks (no cache-line fights)
-        replicas = (np.empty((threads,) + W.shape, dtype=np.float32),
-                    np.empty((threads,) + C.shape, dtype=np.float32))
-    # chunks a thread trains between merges (see REPLICA_ROUND_WORDS)
-    per_lane = max(1, REPLICA_ROUND_WORDS // max(1, int(config.chunk_words)))
     refresh_every = getattr(sampler, "refresh_every", None)
     since_refresh = 0
     history: list[EpochStats] = []
@@ -344,12 +324,9 @@ def train(
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
                     states = engine_states(seed, epoch, chunk_index, n_chunks)
                     stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
-                    args = (batch.ids, batch.offsets, bounds, chunk_pos.astype(np.float64),
-                            float(pos_scale), keep_prob, params, tables, states, stats)
-                    if replicas is not None:
-                        train_chunks_replicated(W, C, *replicas, per_lane, *args)
-                    else:
-                        kernel(W, C, *args)
+                    kernel(W, C, batch.ids, batch.offsets, bounds,
+                                 chunk_pos.astype(np.float64), float(pos_scale), keep_prob,
+                                 params, tables, states, stats)
                     totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw
