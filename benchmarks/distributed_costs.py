@@ -45,6 +45,9 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
     noise = vocab.counts.astype(np.float64) ** 0.75
     plan = plan_blocks(vocab.counts, vocab.keep_prob, noise, n_blocks)
     block_of = np.repeat(np.arange(n_blocks, dtype=np.int32), plan.sizes())
+    params = KernelParams(window=5, negative=5, sg=True, shrink_window=True,
+                          shared_negatives=True, cbow_mean=True, lr0=0.025, min_lr=1e-4,
+                          total_words=float(n_raw), compute_loss=True)
     prepared = []
     t0 = time.process_time()
     for b in batches:
@@ -52,15 +55,11 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
         states = engine_states(0, 0, 0, bounds.size - 1)
         chunk_pos = b.offsets[bounds[:-1]].astype(np.float64)
         prepared.append((prepare_batch(b.ids, b.offsets, bounds, chunk_pos, 1.0, keep, block_of,
-                                       n_blocks, 5, True, 0.025, 1e-4, float(n_raw),
-                                       states.copy()), bounds, states))
+                                       n_blocks, params, states.copy()), bounds, states))
     t_prep = time.process_time() - t0
     j = n_blocks - 1
     lo, hi = plan.block(j)
-    params = KernelParams(window=5, negative=5, sg=True, shrink_window=True,
-                          shared_negatives=True, cbow_mean=True, lr0=0.025, min_lr=1e-4,
-                          total_words=float(n_raw), compute_loss=True, in_lo=0, in_hi=0,
-                          out_lo=lo, out_hi=hi, neg_scale=1.0)
+    cell = params._replace(in_lo=0, in_hi=0, out_lo=lo, out_hi=hi)
     tables = make_tables(noise[lo:hi])
     W = np.zeros((1, padded_dim(dim)), np.float32)
     C = np.zeros((hi - lo, padded_dim(dim)), np.float32)
@@ -70,7 +69,7 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
         n_chunks = bounds.size - 1
         stats = np.zeros((n_chunks, N_STATS))
         train_cell_chunks(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, bounds, j, n_blocks,
-                          params, tables, states.copy(), stats)
+                          cell, tables, states.copy(), stats)
         visited += int(sum(cptr[c * n_blocks + j + 1] - cptr[c * n_blocks + j]
                            for c in range(n_chunks)))
     t_visit = time.process_time() - t0

@@ -20,8 +20,16 @@ import numpy as np
 from numba import njit, prange
 
 from embedkit.engine.intrinsics import prefetch_row
-from embedkit.engine.kernels import STAT_WORDS, _flush_loss, _sg_window, _subsample
-from embedkit.rng import next_u64
+from embedkit.engine.kernels import (
+    STAT_WORDS,
+    _eff_window,
+    _flush_loss,
+    _sequence_lr,
+    _sg_window,
+    _skip_negatives,
+    _subsample,
+    window_scratch,
+)
 
 __all__ = ["prepare_batch", "train_cell_chunks"]
 
@@ -31,7 +39,7 @@ MAX_WINDOW = 65535
 
 @njit(nogil=True, cache=True)
 def prepare_batch(ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, block_of, n_blocks,
-                  window, shrink_window, lr0, min_lr, total_words, states):
+                  params, states):
     """Subsample a batch and draw its reduced windows, as the training kernel would.
 
     Parameters
@@ -41,8 +49,8 @@ def prepare_batch(ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, bloc
     block_of : int32 (n,)
         Block of every vocabulary id.
     n_blocks : int
-    window, shrink_window, lr0, min_lr, total_words
-        The kernel parameters that shape windows and learning rates.
+    params : KernelParams
+        Its window and learning-rate settings are used.
     states : uint64 (2 * n_chunks,)
         The chunks' engine states; only the token streams (even slots) are advanced.
 
@@ -67,7 +75,6 @@ def prepare_batch(ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, bloc
     sent_off = np.zeros(n_seq + 1, dtype=np.int64)
     sent_lr = np.empty(n_seq, dtype=np.float32)
     eff = np.empty(ids.shape[0], dtype=np.uint16)
-    lr_span = lr0 - min_lr
     m = 0
     for c in range(n_chunks):
         tok = 2 * c
@@ -75,15 +82,9 @@ def prepare_batch(ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob, bloc
         for s in range(s0, chunk_seq[c + 1]):
             start = offsets[s]
             n = _subsample(ids, start, offsets[s + 1], keep_prob, states, tok, kept[m:])
-            progress = (chunk_pos[c] + (start - offsets[s0]) * pos_scale) / total_words
-            sent_lr[s] = np.float32(lr0 - lr_span * min(progress, 1.0))
+            sent_lr[s] = _sequence_lr(params, chunk_pos[c], start - offsets[s0], pos_scale)
             for i in range(n):
-                if shrink_window:
-                    b = np.int64(((next_u64(states, tok) >> np.uint64(32)) * np.uint64(window))
-                                 >> np.uint64(32))
-                    eff[m + i] = window - b
-                else:
-                    eff[m + i] = window
+                eff[m + i] = _eff_window(params, states, tok)
             m += n
             sent_off[s + 1] = m
     # file the kept positions of every chunk under their centre's block (a counting sort)
@@ -110,22 +111,6 @@ def _has_context(kept, i, lo, hi, in_lo, in_hi):
         if j != i and in_lo <= kept[j] < in_hi:
             return True
     return False
-
-
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _skip_negatives(states, slot, ahead, k):
-    """Consume a skipped window's k shared negatives from the stream without drawing them.
-
-    :func:`embedkit.engine.kernels._draw_negatives` draws one window ahead: ``ahead`` holds
-    this window's negatives when ``ahead[0]`` is set (the stream is then past them), else the
-    stream stands at them. Each draw takes one 64-bit step, so skipping is k steps at most and
-    later windows get exactly the negatives they would have had.
-    """
-    if ahead[0] == 0:
-        for _ in range(k):
-            next_u64(states, slot)
-    else:
-        ahead[0] = 0
 
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
@@ -165,14 +150,9 @@ def train_cell_chunks(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, chunk_seq,
     (the negative streams, odd slots, are used). ``stats[c]`` gets chunk ``c``'s loss, pairs and
     its number of kept tokens (all blocks).
     """
-    d = W.shape[1]
-    k1 = params.negative + 1
     for c in prange(chunk_seq.shape[0] - 1):
         x = c * n_blocks + block
         _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, cptr[x], cptr[x + 1],
                     chunk_seq[c], params, tables, states, 2 * c + 1, stats[c],
-                    np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
-                    np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
-                    np.empty((k1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
-                    np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))
+                    *window_scratch(params.negative + 1, W.shape[1]))
         stats[c, STAT_WORDS] = sent_off[chunk_seq[c + 1]] - sent_off[chunk_seq[c]]

@@ -233,15 +233,14 @@ def _stream(ctx: _Context, epoch: int, pos_lo: float = 0.0, pos_hi: float = np.i
 def _prepare_batch(ctx: _Context, epoch: int, batch, chunk_index: int, at: int,
                    batch_no: int) -> _CellBatch:
     """Draw a batch's subsample and windows once for all cells (:func:`cells.prepare_batch`)."""
-    p = ctx.params
     bounds = _chunk_bounds(batch.offsets, ctx.chunk_words)
     pos_scale = batch.n_raw / batch.ids.size
     chunk_pos = (epoch * ctx.words_per_epoch + at
                  + batch.offsets[bounds[:-1]] * pos_scale).astype(np.float64)
     states = engine_states(ctx.seed, epoch, chunk_index, bounds.size - 1)
     prepared = prepare_batch(batch.ids, batch.offsets, bounds, chunk_pos, float(pos_scale),
-                             ctx.keep_prob, ctx.block_of, ctx.plan.n_blocks, p.window,
-                             p.shrink_window, p.lr0, p.min_lr, p.total_words, states.copy())
+                             ctx.keep_prob, ctx.block_of, ctx.plan.n_blocks, ctx.params,
+                             states.copy())
     return _CellBatch(*prepared, bounds, states, at, batch.n_raw, batch_no)
 
 

@@ -281,23 +281,33 @@ def _zero_rows(A):
 
 
 @njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+def _label_probability(f, label):
+    """``(sigmoid(f), q, e)``: ``q = sigmoid(+-f)`` is the probability of the right label.
+
+    Both come from ``e = exp(-|f|)`` (float32, in (0, 1]: never overflows) without
+    cancellation, and are picked by selects rather than branches on the sign of ``f``, which
+    a pair's random negatives make unpredictable.
+    """
+    one = np.float32(1.0)
+    e = np.exp(-abs(f))
+    a = one / (one + e)  # sigmoid(|f|)
+    b = e / (one + e)  # sigmoid(-|f|)
+    pos = f >= 0
+    sig = a if pos else b
+    q = sig if label == 1 else (b if pos else a)
+    return sig, q, e
+
+
+@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
 def _sigmoid_loss(f, label, compute_loss, acc):
     """Return ``label - sigmoid(f)`` and account for the term's loss ``-log sigmoid(+-f)``.
 
-    The loss is exact: the probability the model gives the right label, ``q = sigmoid(+-f)``,
-    is computed without cancellation from ``exp(-|f|)``, and the ``q`` of a pair's terms are
-    multiplied in float64 (``acc[STAT_PROD]``), and :func:`_flush_loss` takes one ``log`` of
-    the product only when it nears float64's range, instead of one per term. A term too small
-    for the product is added directly.
+    The loss is exact (:func:`_label_probability`), and the ``q`` of the terms are multiplied
+    in float64 (``acc[STAT_PROD]``); :func:`_flush_loss` takes one ``log`` of the product only
+    when it nears float64's range, instead of one per term. A term too small for the product
+    is added directly. (:func:`_gradient_scales` is the same for a whole pair at once.)
     """
-    e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
-    one = np.float32(1.0)
-    if f >= 0:
-        sig = one / (one + e)
-        q = sig if label == 1 else e / (one + e)
-    else:
-        sig = e / (one + e)
-        q = sig if label == 1 else one / (one + e)
+    sig, q, e = _label_probability(f, label)
     if compute_loss:
         if q > np.float32(1e-30):
             prod = acc[STAT_PROD]
@@ -455,6 +465,43 @@ def _draw_negatives(tables, target, anchor, C, state, slot, buf, lo, hi, centre,
 
 
 @njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _skip_negatives(state, slot, ahead, k):
+    """Consume a skipped window's k shared negatives from the stream without drawing them.
+
+    For the plain alias-table path of :func:`_draw_negatives`, which draws one window ahead:
+    ``ahead`` holds this window's negatives when ``ahead[0]`` is set (the stream is then past
+    them), else the stream stands at them. Each draw takes one 64-bit step, so skipping is k
+    steps at most, and later windows get exactly the negatives they would have had.
+    """
+    if ahead[0] == 0:
+        for _ in range(k):
+            next_u64(state, slot)
+    else:
+        ahead[0] = 0
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _eff_window(params, states, slot):
+    """This centre's window: ``window - b``, ``b`` uniform in ``[0, window)`` when shrinking."""
+    if params.shrink_window:
+        b = np.int64(((next_u64(states, slot) >> np.uint64(32)) * np.uint64(params.window))
+                     >> np.uint64(32))
+        return params.window - b
+    return params.window
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _sequence_lr(params, chunk_pos, offset, pos_scale):
+    """Learning rate of a sequence starting ``offset`` ids into a chunk at ``chunk_pos``.
+
+    Linear decay by the raw-token position of the sequence start (word2vec.c also updates it
+    per sentence).
+    """
+    progress = (chunk_pos + offset * pos_scale) / params.total_words
+    return np.float32(params.lr0 - (params.lr0 - params.min_lr) * min(progress, 1.0))
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
 def _subsample(ids, start, stop, keep_prob, state, slot, buf):
     """Copy the kept in-vocabulary ids of ``ids[start:stop]`` into ``buf``; return their count."""
     n = 0
@@ -474,10 +521,8 @@ def _subsample(ids, start, stop, keep_prob, state, slot, buf):
 def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
     """``gs[t] = lr * (label_t - sigmoid(score_t))``, times ``neg_scale`` for negatives.
 
-    The same arithmetic as :func:`_sigmoid_loss`, arranged for the hot path: the sigmoid and
-    the probability of the right label are picked by selects rather than branches on the
-    score's sign (which a pair's random negatives make unpredictable), and the loss terms are
-    gathered in locals and added to ``acc`` once per pair (updating ``acc`` per term chains
+    The same arithmetic as :func:`_sigmoid_loss`, arranged for the hot path: the loss terms
+    are gathered in locals and added to ``acc`` once per pair (updating ``acc`` per term chains
     every term through memory). ``-log`` is still taken once per ~200 decades of probability.
     """
     one = np.float32(1.0)
@@ -490,17 +535,8 @@ def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
             gs[t] = 0.0
             continue
         f = scores[t]
-        e = np.exp(-abs(f))  # float32, in (0, 1]: never overflows
-        a = one / (one + e)  # sigmoid(|f|)
-        b = e / (one + e)  # sigmoid(-|f|), without cancellation
-        pos = f >= 0
-        sig = a if pos else b
-        if t == 0:
-            gs[t] = lr * (one - sig)
-            q = sig
-        else:
-            gs[t] = lr * (-sig) * neg_scale
-            q = b if pos else a
+        sig, q, e = _label_probability(f, 1 if t == 0 else 0)
+        gs[t] = lr * (one - sig) if t == 0 else lr * (-sig) * neg_scale
         if compute_loss:
             if q > np.float32(1e-30):
                 prod *= np.float64(q)
@@ -666,25 +702,30 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
             _axpy(np.float32(1.0), neu, 0, W, buf[j])
 
 
+@njit(nogil=True, cache=True, inline="always")
+def window_scratch(k1, d):
+    """Scratch of :func:`_sg_window` / :func:`_cbow_window` for k1 output rows of width d.
+
+    ``(targets, mask, gs, gs2, gout, neu, anchor, ahead)``, in the order the window functions
+    take them; ``ahead`` starts empty (see :func:`_draw_negatives`).
+    """
+    return (np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
+            np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
+            np.empty((k1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
+            np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))
+
+
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
                  states, c, acc, buf, targets, mask, gs, gs2, gout, neu, h, ahead):
-    lr_span = params.lr0 - params.min_lr
     tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
         start = offsets[s]
         n = _subsample(ids, start, offsets[s + 1], keep_prob, states, tok, buf)
         acc[STAT_WORDS] += n
-        # lr by raw position of the sequence start (word2vec.c also updates it per sentence).
-        progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
-        lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
+        lr = _sequence_lr(params, word_pos, start - offsets[s0], pos_scale)
         for i in range(n):
-            if params.shrink_window:
-                b = np.int64(((next_u64(states, tok) >> np.uint64(32)) * np.uint64(params.window))
-                             >> np.uint64(32))
-                eff = params.window - b
-            else:
-                eff = params.window
+            eff = _eff_window(params, states, tok)
             lo = max(0, i - eff)
             hi = min(n, i + eff + 1)
             if i + 1 < n:  # the next centre's output row and the word entering the window
@@ -730,8 +771,6 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
     stats : float64 (n_chunks, N_STATS)
         Per-chunk loss, loss terms, pairs, kept words and summed sigmoid of negatives.
     """
-    d = W.shape[1]
-    k1 = params.negative + 1
     for c in prange(chunk_seq.shape[0] - 1):
         s0 = chunk_seq[c]
         s1 = chunk_seq[c + 1]
@@ -743,8 +782,4 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
         # shared weights' reference counts from all threads.
         _train_chunk(W, C, ids, offsets, s0, s1, chunk_pos[c], pos_scale, keep_prob, params,
                      tables, states, c, stats[c], np.empty(maxlen, dtype=np.int32),
-                     np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
-                     np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
-                     np.empty((k1, d), dtype=np.float32),
-                     np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
-                     np.zeros(k1, dtype=np.int64))
+                     *window_scratch(params.negative + 1, W.shape[1]))

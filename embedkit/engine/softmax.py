@@ -35,36 +35,26 @@ from embedkit.engine.kernels import (
     _alias_draw,
     _axpy,
     _dot,
+    _eff_window,
     _flush_loss,
+    _sequence_lr,
     _sigmoid_loss,
     _subsample,
     _zero_rows,
 )
-from embedkit.rng import next_u64
 
 __all__ = ["train_chunks_softmax", "train_chunks_nce", "noise_log_kq"]
-
-
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _eff_window(params, states, c):
-    if params.shrink_window:
-        b = np.int64(((next_u64(states, c) >> np.uint64(32)) * np.uint64(params.window))
-                     >> np.uint64(32))
-        return params.window - b
-    return params.window
 
 
 @njit(nogil=True, cache=True, fastmath=True, _nrt=False)
 def _softmax_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, states,
                    c, acc, buf, scores, neu):
     n_vocab = C.shape[0]
-    lr_span = params.lr0 - params.min_lr
     for s in range(s0, s1):
         start = offsets[s]
         n = _subsample(ids, start, offsets[s + 1], keep_prob, states, 2 * c, buf)
         acc[STAT_WORDS] += n
-        progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
-        lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
+        lr = _sequence_lr(params, word_pos, start - offsets[s0], pos_scale)
         for i in range(n):
             eff = _eff_window(params, states, 2 * c)
             lo = max(0, i - eff)
@@ -132,13 +122,11 @@ def noise_log_kq(alias_prob, alias_idx, k):
 def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
                log_kq, states, c, acc, buf, targets, gs, neu):
     k1 = targets.shape[0]
-    lr_span = params.lr0 - params.min_lr
     for s in range(s0, s1):
         start = offsets[s]
         n = _subsample(ids, start, offsets[s + 1], keep_prob, states, 2 * c, buf)
         acc[STAT_WORDS] += n
-        progress = (word_pos + (start - offsets[s0]) * pos_scale) / params.total_words
-        lr = np.float32(params.lr0 - lr_span * min(progress, 1.0))
+        lr = _sequence_lr(params, word_pos, start - offsets[s0], pos_scale)
         for i in range(n):
             eff = _eff_window(params, states, 2 * c)
             lo = max(0, i - eff)
