@@ -72,6 +72,13 @@ def _k2v(**kw):
     return Kmer2Vec(**{**base, **kw})
 
 
+def _assert_same_vectors(got, ref) -> None:
+    """Input and output vectors equal bit for bit."""
+    np.testing.assert_array_equal(got.embeddings_.vectors, ref.embeddings_.vectors)
+    np.testing.assert_array_equal(got.embeddings_.context_vectors,
+                                  ref.embeddings_.context_vectors)
+
+
 _KMER_FACTS = ("n_bases_", "n_skipped_bases_", "n_records_")
 
 
@@ -193,9 +200,7 @@ def test_one_block_is_single_process_bit_for_bit(client, lines):
     # dim 12: rows are padded to 16 floats while training, in both paths
     ref = _w2v(dim=12).fit(lines)
     got = fit_distributed(_w2v(dim=12), lines, client=client, blocks=1)
-    np.testing.assert_array_equal(got.embeddings_.vectors, ref.embeddings_.vectors)
-    np.testing.assert_array_equal(got.embeddings_.context_vectors,
-                                  ref.embeddings_.context_vectors)
+    _assert_same_vectors(got, ref)
     assert got.vocab_.index_to_key == ref.vocab_.index_to_key
     assert got.loss_history_ == ref.loss_history_
     assert [s.pairs for s in got.epoch_stats_] == [s.pairs for s in ref.epoch_stats_]
@@ -212,9 +217,7 @@ def test_kmer2vec_one_block_is_single_process_bit_for_bit(client, tmp_path):
     for source, kw in ((path, {}), (_dna(seed=1), dict(k_range=(3, 5), reverse_complement=True))):
         ref = _k2v(**kw).fit(source)
         got = _k2v(**kw).fit(source, client=client, blocks=1)
-        np.testing.assert_array_equal(got.embeddings_.vectors, ref.embeddings_.vectors)
-        np.testing.assert_array_equal(got.embeddings_.context_vectors,
-                                      ref.embeddings_.context_vectors)
+        _assert_same_vectors(got, ref)
         assert got.vocab_.index_to_key == ref.vocab_.index_to_key
         assert got.loss_history_ == ref.loss_history_
         assert [s.raw_words for s in got.epoch_stats_] == [s.raw_words for s in ref.epoch_stats_]
@@ -233,9 +236,7 @@ def test_same_seed_and_blocks_give_the_same_vectors_on_one_and_two_workers(clien
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as one_client:
         one = fit_distributed(_w2v(), TextFiles(files), client=one_client, blocks=3)
-    np.testing.assert_array_equal(one.embeddings_.vectors, two.embeddings_.vectors)
-    np.testing.assert_array_equal(one.embeddings_.context_vectors,
-                                  two.embeddings_.context_vectors)
+    _assert_same_vectors(one, two)
     assert one.loss_history_ == two.loss_history_
     # and the blocks really were trained: differs from K = 1, but not by much in loss
     k1 = fit_distributed(_w2v(), TextFiles(files), client=client, blocks=1)
@@ -252,9 +253,7 @@ def test_blocks_train_every_pair_of_the_epoch_once_with_or_without_the_cache(cli
         [s.trained_words for s in ref.epoch_stats_]
     # without a cache every cell prepares its own slice of the stream: the same computation
     bare = fit_distributed(_w2v(), lines, client=client, blocks=3, sub_epochs=2, cache_bytes=0)
-    np.testing.assert_array_equal(bare.embeddings_.vectors, got.embeddings_.vectors)
-    np.testing.assert_array_equal(bare.embeddings_.context_vectors,
-                                  got.embeddings_.context_vectors)
+    _assert_same_vectors(bare, got)
 
 
 def test_kmer2vec_shards_give_the_same_vectors_on_one_and_two_workers(client, tmp_path):
@@ -267,9 +266,7 @@ def test_kmer2vec_shards_give_the_same_vectors_on_one_and_two_workers(client, tm
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as one_client:
         one = fit_distributed(_k2v(**kw), path, client=one_client, blocks=2, shards=2)
-    np.testing.assert_array_equal(one.embeddings_.vectors, two.embeddings_.vectors)
-    np.testing.assert_array_equal(one.embeddings_.context_vectors,
-                                  two.embeddings_.context_vectors)
+    _assert_same_vectors(one, two)
     assert one.loss_history_ == two.loss_history_
     assert two.vocab_.index_to_key == ref.vocab_.index_to_key
     for name in _KMER_FACTS:  # summed over the two shards
@@ -294,9 +291,7 @@ def test_a_killed_worker_is_survived_with_an_identical_result(client, lines):
     survived = fit_distributed(_w2v(epochs=3), lines, client=client, blocks=2,
                                callback=kill_after_first_round)
     assert killed.is_set()
-    np.testing.assert_array_equal(survived.embeddings_.vectors, undisturbed.embeddings_.vectors)
-    np.testing.assert_array_equal(survived.embeddings_.context_vectors,
-                                  undisturbed.embeddings_.context_vectors)
+    _assert_same_vectors(survived, undisturbed)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker
     assert pid not in client.run(os.getpid).values()  # it really was killed
 
