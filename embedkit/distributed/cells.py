@@ -21,6 +21,7 @@ from numba import njit, prange
 
 from embedkit.engine.intrinsics import prefetch_row
 from embedkit.engine.kernels import (
+    FASTMATH,
     STAT_WORDS,
     _eff_window,
     _flush_loss,
@@ -113,9 +114,9 @@ def _has_context(kept, i, lo, hi, in_lo, in_hi):
     return False
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, p0, p1, s, params, tables, states,
-                slot, acc, targets, mask, gs, gs2, gout, neu, anchor, ahead):
+                slot, acc, targets, mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx):
     """Train the windows of centres ``cpos[p0:p1]`` (one chunk's centres in the output block).
 
     A window without a context of the input block trains nothing; its shared negatives are
@@ -136,7 +137,7 @@ def _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, p0, p1, s, params, tab
                 _skip_negatives(states, slot, ahead, k)
             continue
         _sg_window(W, C, kept, i, lo, hi, sent_lr[s], params, tables, states, slot, targets,
-                   mask, gs, gs2, gout, neu, anchor, ahead, acc)
+                   mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx, acc)
     _flush_loss(params.compute_loss, acc, True)
 
 
@@ -154,5 +155,5 @@ def train_cell_chunks(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, chunk_seq,
         x = c * n_blocks + block
         _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, cptr[x], cptr[x + 1],
                     chunk_seq[c], params, tables, states, 2 * c + 1, stats[c],
-                    *window_scratch(params.negative + 1, W.shape[1]))
+                    *window_scratch(params.negative + 1, W.shape[1], params.window))
         stats[c, STAT_WORDS] = sent_off[chunk_seq[c + 1]] - sent_off[chunk_seq[c]]

@@ -7,7 +7,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["prefetch_row"]
+__all__ = ["float32_from_bits", "prefetch_row"]
 
 
 @intrinsic
@@ -40,3 +40,20 @@ def prefetch_row(typingctx, arr, row):
         return context.get_dummy_value()
 
     return types.void(arr, row), codegen
+
+
+@intrinsic
+def float32_from_bits(typingctx, bits):
+    """The float32 whose IEEE-754 bit pattern is the low 32 bits of the integer ``bits``.
+
+    Numba has no scalar bit cast; this one compiles to a register move, so loops that use it
+    (the polynomial ``exp`` of the kernels) still vectorise.
+    """
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(bits), codegen

@@ -29,10 +29,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from embedkit.engine.intrinsics import prefetch_row
+from embedkit.engine.intrinsics import float32_from_bits, prefetch_row
 from embedkit.rng import next_u64, rand_float
 
 __all__ = ["KernelParams", "train_chunks", "N_STATS"]
+
+#: LLVM fast-math flags of the kernels: every flag of ``fastmath=True`` except ``arcp`` and
+#: ``afn``. Reassociation lets the row loops vectorise; approximate reciprocals are left out
+#: so that a division gives the same float whether LLVM vectorises it (it would use an
+#: estimate) or not: the same code inlined into two kernels must agree bit for bit.
+FASTMATH = {"nnan", "ninf", "nsz", "contract", "reassoc"}
 
 #: Columns of the per-chunk statistics array.
 STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_WORDS, STAT_NEG_SIGMOID = 0, 1, 2, 3, 4
@@ -67,7 +73,7 @@ class KernelParams(NamedTuple):
 # Row loops live in tiny functions over (matrix, row) pairs: LLVM vectorises each on its own,
 # and no array views are created in the hot path (a view costs a reference-count update on the
 # shared weight matrix, which threads would fight over).
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _dot(A, a, B, b):
     """``A[a] . B[b]``."""
     s = np.float32(0.0)
@@ -76,7 +82,7 @@ def _dot(A, a, B, b):
     return s
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _axpy(g, X, i, Y, j):
     """``Y[j] += g * X[i]`` in place."""
     for x in range(X.shape[1]):
@@ -89,7 +95,7 @@ def _axpy(g, X, i, Y, j):
 # k + 1 times. That halves the kernel's time at the default k = 5 (one group of six). Other k
 # use groups of six, then of two, then single rows; the result is the same up to float
 # summation order.
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _dots6(X, i, Y, r0, r1, r2, r3, r4, r5):
     s0 = s1 = s2 = s3 = s4 = s5 = np.float32(0.0)
     for x in range(X.shape[1]):
@@ -103,7 +109,7 @@ def _dots6(X, i, Y, r0, r1, r2, r3, r4, r5):
     return s0, s1, s2, s3, s4, s5
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _dots2(X, i, Y, r0, r1):
     s0 = s1 = np.float32(0.0)
     for x in range(X.shape[1]):
@@ -113,7 +119,7 @@ def _dots2(X, i, Y, r0, r1):
     return s0, s1
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _scores(X, i, Y, rows, out):
     """``out[t] = X[i] . Y[rows[t]]`` for every t."""
     n = rows.shape[0]
@@ -129,7 +135,7 @@ def _scores(X, i, Y, rows, out):
         out[t] = _dot(X, i, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _dots6x2(X, a, b, Y, r0, r1, r2, r3, r4, r5):
     """:func:`_dots6` for two input rows at once: each output row is read once for both."""
     a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
@@ -158,7 +164,7 @@ def _dots6x2(X, a, b, Y, r0, r1, r2, r3, r4, r5):
     return a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _scores2(X, a, b, Y, rows, out_a, out_b):
     """:func:`_scores` for input rows ``X[a]`` and ``X[b]``."""
     n = rows.shape[0]
@@ -178,14 +184,14 @@ def _scores2(X, a, b, Y, rows, out_a, out_b):
         out_b[t] = _dot(X, b, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _accumulate(X, i, G, g):
     """``G[t] += g[t] * X[i]`` for every row t of ``G`` (a window's output-row gradients)."""
     for t in range(G.shape[0]):
         _axpy(g[t], X, i, G, t)
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _accumulate2(X, a, b, G, g_a, g_b):
     """``G[t] += g_a[t] * X[a] + g_b[t] * X[b]`` for every row t of ``G``."""
     for t in range(G.shape[0]):
@@ -195,14 +201,14 @@ def _accumulate2(X, a, b, G, g_a, g_b):
             G[t, x] += ga * X[a, x] + gb * X[b, x]
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _outer(X, i, Y, rows, g):
     """``Y[rows[t]] += g[t] * X[i]`` for every t, one row at a time (rows may repeat)."""
     for t in range(rows.shape[0]):
         _axpy(g[t], X, i, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _combine(Y, rows, g, X, i):
     """``X[i] += sum_t g[t] * Y[rows[t]]``."""
     n = rows.shape[0]
@@ -228,77 +234,158 @@ def _combine(Y, rows, g, X, i):
 # One-pass updates for the default k = 5 with shared negatives. After the scores, a step reads
 # and writes every row it touches once (the input row(s), the six output rows, the window's six
 # output-gradient rows) in a single loop, instead of one pass per row; the arithmetic is that of
-# _accumulate/_accumulate2 + _combine, term for term. (Per-pair negatives keep the row-by-row
-# updates: writing six shared output rows in one loop made two threads fight over their cache
-# lines, 9.4 s -> 15.1 s on the 2-thread k-mer benchmark.)
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _update6(X, i, Y, rows, G, g):
-    """``G[t] += g[t] * X[i]`` (``X[i]`` before its update), ``X[i] += sum_t g[t] Y[rows[t]]``."""
+# _accumulate/_accumulate2 + _combine, term for term. The window's first step writes the
+# output gradients instead of adding to zeros, and its last step adds them straight to the
+# output rows (when those are six distinct rows) instead of leaving that to one more pass.
+# (Per-pair negatives keep the row-by-row updates: writing six shared output rows in one loop
+# made two threads fight over their cache lines, 9.4 s -> 15.1 s on the 2-thread k-mer
+# benchmark.)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _update6(X, i, Y, rows, G, lanes, first, last):
+    """Input row ``X[i]`` against the six output rows, gradients ``g = lanes[LANE_GRAD, :6]``.
+
+    ``G[t] += g[t] * X[i]`` (``X[i]`` before its update; ``=`` if ``first``), then
+    ``X[i] += sum_t g[t] Y[rows[t]]``; if ``last``, ``Y[rows[t]] += G[t]`` instead of storing G.
+    """
     r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
-    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    g0, g1, g2, g3, g4, g5 = (lanes[LANE_GRAD, 0], lanes[LANE_GRAD, 1], lanes[LANE_GRAD, 2],
+                              lanes[LANE_GRAD, 3], lanes[LANE_GRAD, 4], lanes[LANE_GRAD, 5])
     for x in range(X.shape[1]):
         v = X[i, x]
-        G[0, x] += g0 * v
-        G[1, x] += g1 * v
-        G[2, x] += g2 * v
-        G[3, x] += g3 * v
-        G[4, x] += g4 * v
-        G[5, x] += g5 * v
-        X[i, x] = v + (g0 * Y[r0, x] + g1 * Y[r1, x] + g2 * Y[r2, x] + g3 * Y[r3, x]
-                       + g4 * Y[r4, x] + g5 * Y[r5, x])
-
-
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
-def _update6x2(X, a, b, Y, rows, G, ga, gb):
-    """:func:`_update6` for two different input rows ``a != b``."""
-    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
-    a0, a1, a2, a3, a4, a5 = ga[0], ga[1], ga[2], ga[3], ga[4], ga[5]
-    b0, b1, b2, b3, b4, b5 = gb[0], gb[1], gb[2], gb[3], gb[4], gb[5]
-    for x in range(X.shape[1]):
-        va = X[a, x]
-        vb = X[b, x]
-        G[0, x] += a0 * va + b0 * vb
-        G[1, x] += a1 * va + b1 * vb
-        G[2, x] += a2 * va + b2 * vb
-        G[3, x] += a3 * va + b3 * vb
-        G[4, x] += a4 * va + b4 * vb
-        G[5, x] += a5 * va + b5 * vb
         y0 = Y[r0, x]
         y1 = Y[r1, x]
         y2 = Y[r2, x]
         y3 = Y[r3, x]
         y4 = Y[r4, x]
         y5 = Y[r5, x]
+        h0 = g0 * v
+        h1 = g1 * v
+        h2 = g2 * v
+        h3 = g3 * v
+        h4 = g4 * v
+        h5 = g5 * v
+        if not first:
+            h0 += G[0, x]
+            h1 += G[1, x]
+            h2 += G[2, x]
+            h3 += G[3, x]
+            h4 += G[4, x]
+            h5 += G[5, x]
+        X[i, x] = v + (g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3 + g4 * y4 + g5 * y5)
+        if last:
+            Y[r0, x] = y0 + h0
+            Y[r1, x] = y1 + h1
+            Y[r2, x] = y2 + h2
+            Y[r3, x] = y3 + h3
+            Y[r4, x] = y4 + h4
+            Y[r5, x] = y5 + h5
+        else:
+            G[0, x] = h0
+            G[1, x] = h1
+            G[2, x] = h2
+            G[3, x] = h3
+            G[4, x] = h4
+            G[5, x] = h5
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _update6x2(X, a, b, Y, rows, G, lanes, first, last):
+    """:func:`_update6` for two different input rows ``a != b`` (lanes 0-5 and 6-11)."""
+    r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+    a0, a1, a2, a3, a4, a5 = (lanes[LANE_GRAD, 0], lanes[LANE_GRAD, 1], lanes[LANE_GRAD, 2],
+                              lanes[LANE_GRAD, 3], lanes[LANE_GRAD, 4], lanes[LANE_GRAD, 5])
+    b0, b1, b2, b3, b4, b5 = (lanes[LANE_GRAD, 6], lanes[LANE_GRAD, 7], lanes[LANE_GRAD, 8],
+                              lanes[LANE_GRAD, 9], lanes[LANE_GRAD, 10], lanes[LANE_GRAD, 11])
+    for x in range(X.shape[1]):
+        va = X[a, x]
+        vb = X[b, x]
+        y0 = Y[r0, x]
+        y1 = Y[r1, x]
+        y2 = Y[r2, x]
+        y3 = Y[r3, x]
+        y4 = Y[r4, x]
+        y5 = Y[r5, x]
+        h0 = a0 * va + b0 * vb
+        h1 = a1 * va + b1 * vb
+        h2 = a2 * va + b2 * vb
+        h3 = a3 * va + b3 * vb
+        h4 = a4 * va + b4 * vb
+        h5 = a5 * va + b5 * vb
+        if not first:
+            h0 += G[0, x]
+            h1 += G[1, x]
+            h2 += G[2, x]
+            h3 += G[3, x]
+            h4 += G[4, x]
+            h5 += G[5, x]
         X[a, x] = va + (a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3 + a4 * y4 + a5 * y5)
         X[b, x] = vb + (b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 + b4 * y4 + b5 * y5)
+        if last:
+            Y[r0, x] = y0 + h0
+            Y[r1, x] = y1 + h1
+            Y[r2, x] = y2 + h2
+            Y[r3, x] = y3 + h3
+            Y[r4, x] = y4 + h4
+            Y[r5, x] = y5 + h5
+        else:
+            G[0, x] = h0
+            G[1, x] = h1
+            G[2, x] = h2
+            G[3, x] = h3
+            G[4, x] = h4
+            G[5, x] = h5
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _zero_rows(A):
     for r in range(A.shape[0]):
         for x in range(A.shape[1]):
             A[r, x] = 0.0
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _exp_nonpos(x):
+    """``exp(x)`` for float32 ``x <= 0``, within 2 ulp; below -87.33 it returns exp(-87.33).
+
+    A polynomial instead of a call to libm's ``expf``, so that loops over several scores
+    vectorise: ``x = n ln2 + r`` with ``|r| <= ln2 / 2`` (the reduction in float64, which
+    fast-math reassociation cannot spoil), a degree-7 Taylor polynomial for ``exp(r)``
+    (truncation error below 5e-9), times ``2**n`` built from its bit pattern. The clamp keeps
+    ``2**n`` a normal float32; :func:`_label_probability` needs nothing smaller.
+    """
+    x = max(x, np.float32(-87.33))
+    n = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
+    r = np.float32(np.float64(x) - np.float64(n) * 0.6931471805599453)
+    p = np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    p = p * r + np.float32(1.0)
+    p = p * r + np.float32(1.0)
+    return p * float32_from_bits((np.int64(n) + 127) << 23)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _label_probability(f, label):
     """``(sigmoid(f), q, e)``: ``q = sigmoid(+-f)`` is the probability of the right label.
 
-    Both come from ``e = exp(-|f|)`` (float32, in (0, 1]: never overflows) without
-    cancellation, and are picked by selects rather than branches on the sign of ``f``, which
-    a pair's random negatives make unpredictable.
+    Both come from ``e = exp(-|f|)`` (in (0, 1]: never overflows) without cancellation, and
+    are picked by selects rather than branches on the sign of ``f``, which a pair's random
+    negatives make unpredictable.
     """
     one = np.float32(1.0)
-    e = np.exp(-abs(f))
+    e = _exp_nonpos(-abs(f))
     a = one / (one + e)  # sigmoid(|f|)
-    b = e / (one + e)  # sigmoid(-|f|)
+    b = e * a  # sigmoid(-|f|)
     pos = f >= 0
     sig = a if pos else b
     q = sig if label == 1 else (b if pos else a)
     return sig, q, e
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _sigmoid_loss(f, label, compute_loss, acc):
     """Return ``label - sigmoid(f)`` and account for the term's loss ``-log sigmoid(+-f)``.
 
@@ -347,7 +434,7 @@ def _alias_draw(tables, state, slot):
     return np.int64(tables.alias_idx[j])
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _draw_negative(tables, target, anchor, C, state, slot):
     """One negative for positive ``target``; ``anchor`` is the input vector used for scoring."""
     if tables.cand_mix > 0.0:
@@ -415,7 +502,7 @@ def _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
     return _excluded(tables, target, neg)
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _draw_negatives_general(tables, target, anchor, C, state, slot, buf, lo, hi, centre, out,
                             mask, out_lo):
     """Negatives with candidate lists, pools or window exclusion (the table-driven samplers)."""
@@ -517,13 +604,46 @@ def _subsample(ids, start, stop, keep_prob, state, slot, buf):
     return n
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _loss_term(f, q, prod, direct):
+    """Account for one term ``-log q`` (``q`` the right label's probability, score ``f``).
+
+    ``q`` joins the float64 product ``prod``; ``-log`` of it moves into ``direct`` once per
+    ~200 decades of probability. A ``q`` too small for the product is added directly, exactly:
+    ``-log q = |f| + log1p(exp(-|f|))``.
+    """
+    if q > np.float32(1e-30):
+        prod *= np.float64(q)
+        if prod < 1e-200:
+            direct -= np.log(prod)
+            prod = 1.0
+    else:
+        direct += np.float64(abs(f)) + np.float64(np.log1p(_exp_nonpos(-abs(f))))
+    return prod, direct
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _loss_commit(prod, direct, neg_sig, terms, acc):
+    """Add a pair's loss terms (gathered by :func:`_loss_term`) to the chunk's ``acc``."""
+    acc[STAT_TERMS] += terms
+    acc[STAT_NEG_SIGMOID] += neg_sig
+    if prod < 1e-100:  # keeps the pending product above 1e-300 (see _flush_loss)
+        direct -= np.log(prod)
+    else:
+        pending = acc[STAT_PROD]
+        acc[STAT_PROD] = prod if pending == 0.0 else pending * prod
+    acc[STAT_LOSS] += direct
+    _flush_loss(True, acc)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
     """``gs[t] = lr * (label_t - sigmoid(score_t))``, times ``neg_scale`` for negatives.
 
     The same arithmetic as :func:`_sigmoid_loss`, arranged for the hot path: the loss terms
     are gathered in locals and added to ``acc`` once per pair (updating ``acc`` per term chains
-    every term through memory). ``-log`` is still taken once per ~200 decades of probability.
+    every term through memory). (:func:`_lane_gradients` does the same for the default k = 5
+    with shared negatives, vectorised.)
     """
     one = np.float32(1.0)
     prod = 1.0  # float64 product of the right labels' probabilities
@@ -538,29 +658,70 @@ def _gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
         sig, q, e = _label_probability(f, 1 if t == 0 else 0)
         gs[t] = lr * (one - sig) if t == 0 else lr * (-sig) * neg_scale
         if compute_loss:
-            if q > np.float32(1e-30):
-                prod *= np.float64(q)
-                if prod < 1e-200:
-                    direct -= np.log(prod)
-                    prod = 1.0
-            else:  # -log q = |f| + log1p(e) exactly, for a hopelessly wrong score
-                direct += np.float64(abs(f)) + np.float64(np.log1p(e))
+            prod, direct = _loss_term(f, q, prod, direct)
             if t > 0:
                 neg_sig += sig
             terms += 1
     if compute_loss:
-        acc[STAT_TERMS] += terms
-        acc[STAT_NEG_SIGMOID] += neg_sig
-        if prod < 1e-100:  # keeps the pending product above 1e-300 (see _flush_loss)
-            direct -= np.log(prod)
-        else:
-            pending = acc[STAT_PROD]
-            acc[STAT_PROD] = prod if pending == 0.0 else pending * prod
-        acc[STAT_LOSS] += direct
-    _flush_loss(compute_loss, acc)
+        _loss_commit(prod, direct, neg_sig, terms, acc)
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+# The default k = 5 with shared negatives has a vectorised path: a window's six output rows
+# (centre + five negatives) are scored against two input rows at a time, and the twelve
+# scores' gradients come out of one 16-lane loop (lanes 0-5: the first input row, 6-11: the
+# second, 12-15: padding with weight 0). ``lanes`` rows:
+LANE_LABEL, LANE_WEIGHT, LANE_SCORE, LANE_GRAD, LANE_SIG, LANE_Q = 0, 1, 2, 3, 4, 5
+N_LANE_ROWS, N_LANES = 6, 16
+
+
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _set_lanes(lanes, mask, neg_scale):
+    """A window's labels and weights (0 for a skipped negative, ``neg_scale`` for the others)."""
+    for t in range(N_LANES):
+        lanes[LANE_LABEL, t] = 0.0
+        lanes[LANE_WEIGHT, t] = 0.0
+    for base in (0, 6):
+        lanes[LANE_LABEL, base] = 1.0
+        lanes[LANE_WEIGHT, base] = 1.0
+        for t in range(1, 6):
+            lanes[LANE_WEIGHT, base + t] = neg_scale if mask[t] != 0 else np.float32(0.0)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _lane_gradients(lanes, lr):
+    """:func:`_gradient_scales` for all 16 lanes at once, without branches (it vectorises)."""
+    one = np.float32(1.0)
+    for t in range(N_LANES):
+        f = lanes[LANE_SCORE, t]
+        e = _exp_nonpos(-abs(f))
+        a = one / (one + e)  # sigmoid(|f|)
+        b = e * a  # sigmoid(-|f|)
+        pos = f >= 0
+        sig = a if pos else b
+        lanes[LANE_SIG, t] = sig
+        lanes[LANE_Q, t] = (a if pos else b) if lanes[LANE_LABEL, t] > 0 else (b if pos else a)
+        lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (lanes[LANE_LABEL, t] - sig)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _lane_loss(lanes, mask, base, acc):
+    """The loss terms of lanes ``base .. base + 5`` (one pair), as :func:`_gradient_scales`."""
+    prod = 1.0
+    direct = 0.0
+    neg_sig = 0.0
+    terms = 0
+    for t in range(6):
+        if mask[t] == 0:
+            continue
+        prod, direct = _loss_term(lanes[LANE_SCORE, base + t], lanes[LANE_Q, base + t], prod,
+                                  direct)
+        if t > 0:
+            neg_sig += lanes[LANE_SIG, base + t]
+        terms += 1
+    _loss_commit(prod, direct, neg_sig, terms, acc)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
                compute_loss, acc):
     """One SGD step for input row ``W[cw]`` against output rows ``C[targets]`` (label 1 first).
@@ -572,11 +733,8 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
     _scores(W, cw, C, targets, gs)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     if shared:
-        if targets.shape[0] == 6:
-            _update6(W, cw, C, targets, gout, gs)
-        else:
-            _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
-            _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
+        _accumulate(W, cw, gout, gs)  # gout[t] += gs[t] * v  (v before its update)
+        _combine(C, targets, gs, W, cw)  # v += sum_t gs[t] * u_t
     else:
         _zero_rows(neu)
         _combine(C, targets, gs, neu, 0)
@@ -584,7 +742,7 @@ def _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, shared, gout, neu,
         _axpy(np.float32(1.0), neu, 0, W, cw)
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, compute_loss, acc):
     """:func:`_pair_step` (shared negatives) for two different input rows ``a != b`` at once.
 
@@ -595,17 +753,67 @@ def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, compute
     _scores2(W, a, b, C, targets, gs, gs2)
     _gradient_scales(gs, mask, gs, lr, neg_scale, compute_loss, acc)
     _gradient_scales(gs2, mask, gs2, lr, neg_scale, compute_loss, acc)
-    if targets.shape[0] == 6:
-        _update6x2(W, a, b, C, targets, gout, gs, gs2)
+    _accumulate2(W, a, b, gout, gs, gs2)
+    _combine(C, targets, gs, W, a)
+    _combine(C, targets, gs2, W, b)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+def _step6(W, a, b, C, targets, mask, lanes, gout, lr, compute_loss, acc, first, last):
+    """:func:`_pair2_step` (``b >= 0``) or :func:`_pair_step` (``b < 0``) for k = 5 shared.
+
+    The same arithmetic on the 16-lane path (:func:`_lane_gradients`, :func:`_update6`);
+    ``first`` / ``last`` say whether this is the window's first / last step.
+    """
+    r0, r1, r2, r3, r4, r5 = targets[0], targets[1], targets[2], targets[3], targets[4], \
+        targets[5]
+    if b >= 0:
+        (lanes[LANE_SCORE, 0], lanes[LANE_SCORE, 1], lanes[LANE_SCORE, 2], lanes[LANE_SCORE, 3],
+         lanes[LANE_SCORE, 4], lanes[LANE_SCORE, 5], lanes[LANE_SCORE, 6], lanes[LANE_SCORE, 7],
+         lanes[LANE_SCORE, 8], lanes[LANE_SCORE, 9], lanes[LANE_SCORE, 10],
+         lanes[LANE_SCORE, 11]) = _dots6x2(W, a, b, C, r0, r1, r2, r3, r4, r5)
     else:
-        _accumulate2(W, a, b, gout, gs, gs2)
-        _combine(C, targets, gs, W, a)
-        _combine(C, targets, gs2, W, b)
+        (lanes[LANE_SCORE, 0], lanes[LANE_SCORE, 1], lanes[LANE_SCORE, 2], lanes[LANE_SCORE, 3],
+         lanes[LANE_SCORE, 4], lanes[LANE_SCORE, 5]) = _dots6(W, a, C, r0, r1, r2, r3, r4, r5)
+    _lane_gradients(lanes, lr)
+    if compute_loss:
+        _lane_loss(lanes, mask, 0, acc)
+        if b >= 0:
+            _lane_loss(lanes, mask, 6, acc)
+    # Literal flags, so that each call compiles to its own loop without the untaken branches.
+    if b >= 0:
+        if first and last:
+            _update6x2(W, a, b, C, targets, gout, lanes, True, True)
+        elif first:
+            _update6x2(W, a, b, C, targets, gout, lanes, True, False)
+        elif last:
+            _update6x2(W, a, b, C, targets, gout, lanes, False, True)
+        else:
+            _update6x2(W, a, b, C, targets, gout, lanes, False, False)
+    else:
+        if first and last:
+            _update6(W, a, C, targets, gout, lanes, True, True)
+        elif first:
+            _update6(W, a, C, targets, gout, lanes, True, False)
+        elif last:
+            _update6(W, a, C, targets, gout, lanes, False, True)
+        else:
+            _update6(W, a, C, targets, gout, lanes, False, False)
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, inline="always", _nrt=False)
+def _distinct(rows):
+    """Are the entries of ``rows`` pairwise different?"""
+    for t in range(1, rows.shape[0]):
+        for u in range(t):
+            if rows[t] == rows[u]:
+                return False
+    return True
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, gs2,
-               gout, neu, anchor, ahead, acc):
+               gout, neu, anchor, ahead, lanes, ctx, acc):
     """Skip-gram updates for the centre ``buf[i]`` and its contexts ``buf[lo:hi]``.
 
     Row indices are local to the trained block: ``W[id - in_lo]``, ``C[id - out_lo]``.
@@ -620,56 +828,70 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
     targets[0] = wl
     mask[0] = 1
     neg_scale = np.float32(params.neg_scale)
-    shared = params.shared_negatives
-    if shared:
-        if tables.pool > 1:
-            _zero_rows(anchor)
-            for j in range(lo, hi):
-                if j != i and in_lo <= buf[j] < in_hi:
-                    _axpy(np.float32(1.0), W, buf[j] - in_lo, anchor, 0)
-        _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
-                        params.out_lo, ahead)
-    pending = -1  # shared negatives: contexts are trained two at a time (see _pair2_step)
-    trained = False  # the window's output gradients exist once a pair is trained
+    if not params.shared_negatives:
+        for j in range(lo, hi):
+            cw = buf[j]
+            if j == i or cw < in_lo or cw >= in_hi:
+                continue
+            cw -= in_lo
+            acc[STAT_PAIRS] += 1.0
+            if tables.pool > 1:
+                _zero_rows(anchor)
+                _axpy(np.float32(1.0), W, cw, anchor, 0)
+            _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
+                            params.out_lo, ahead)
+            _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, False, gout, neu,
+                       params.compute_loss, acc)
+        return
+    # Shared negatives: one draw for the window, then its contexts (the input rows of the
+    # block; a block cell often has none) are trained two at a time, a context repeated
+    # right after itself alone (the second step must see the first).
+    if tables.pool > 1:
+        _zero_rows(anchor)
+        for j in range(lo, hi):
+            if j != i and in_lo <= buf[j] < in_hi:
+                _axpy(np.float32(1.0), W, buf[j] - in_lo, anchor, 0)
+    _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
+                    params.out_lo, ahead)
+    n = 0
     for j in range(lo, hi):
-        if j == i:
-            continue
-        cw = buf[j]
-        if cw < in_lo or cw >= in_hi:
-            continue
-        cw -= in_lo
-        acc[STAT_PAIRS] += 1.0
-        if shared:
-            if not trained:  # (a block cell often has no context of its input block)
-                _zero_rows(gout)
-                trained = True
-            if pending < 0:
-                pending = cw
-            elif pending != cw:
-                _pair2_step(W, pending, cw, C, targets, mask, gs, gs2, lr, neg_scale, gout,
-                            params.compute_loss, acc)
-                pending = -1
-            else:  # the same word twice in a row: the second step must see the first
-                _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
-                           params.compute_loss, acc)
-            continue
-        if tables.pool > 1:
-            _zero_rows(anchor)
-            _axpy(np.float32(1.0), W, cw, anchor, 0)
-        _draw_negatives(tables, wl, anchor, C, state, slot, buf, lo, hi, i, targets, mask,
-                        params.out_lo, ahead)
-        _pair_step(W, cw, C, targets, mask, gs, lr, neg_scale, False, gout, neu,
-                   params.compute_loss, acc)
-    if pending >= 0:
-        _pair_step(W, pending, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
-                   params.compute_loss, acc)
-    if trained:
+        if j != i and in_lo <= buf[j] < in_hi:
+            ctx[n] = buf[j] - in_lo
+            n += 1
+    if n == 0:
+        return
+    acc[STAT_PAIRS] += n
+    fused = False  # the last step adds the output gradients to the output rows itself
+    if k1 == 6:
+        fused = _distinct(targets)
+        _set_lanes(lanes, mask, neg_scale)
+    else:
+        _zero_rows(gout)
+    t = 0
+    while t < n:
+        a = ctx[t]
+        b = -1
+        first = t == 0
+        t += 1
+        if t < n and ctx[t] != a:
+            b = ctx[t]
+            t += 1
+        if k1 == 6:
+            _step6(W, a, b, C, targets, mask, lanes, gout, lr, params.compute_loss, acc,
+                   first, fused and t == n)
+        elif b >= 0:
+            _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout,
+                        params.compute_loss, acc)
+        else:
+            _pair_step(W, a, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
+                       params.compute_loss, acc)
+    if not fused:
         for t in range(k1):
             if mask[t] != 0:
                 _axpy(np.float32(1.0), gout, t, C, targets[t])
 
 
-@njit(nogil=True, cache=True, fastmath=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, mask, gs, neu,
                  h, ahead, acc):
     """CBOW update: the (mean or sum of the) context input vectors predict the centre."""
@@ -703,21 +925,24 @@ def _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets,
 
 
 @njit(nogil=True, cache=True, inline="always")
-def window_scratch(k1, d):
-    """Scratch of :func:`_sg_window` / :func:`_cbow_window` for k1 output rows of width d.
+def window_scratch(k1, d, window):
+    """Scratch of :func:`_sg_window` / :func:`_cbow_window`: k1 output rows of width d.
 
-    ``(targets, mask, gs, gs2, gout, neu, anchor, ahead)``, in the order the window functions
-    take them; ``ahead`` starts empty (see :func:`_draw_negatives`).
+    ``(targets, mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx)``, in the order the window
+    functions take them; ``ahead`` starts empty (see :func:`_draw_negatives`), ``ctx`` holds
+    up to ``2 * window`` context rows.
     """
     return (np.empty(k1, dtype=np.int64), np.empty(k1, dtype=np.uint8),
             np.empty(k1, dtype=np.float32), np.empty(k1, dtype=np.float32),
             np.empty((k1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
-            np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64))
+            np.empty((1, d), dtype=np.float32), np.zeros(k1, dtype=np.int64),
+            np.zeros((N_LANE_ROWS, N_LANES), dtype=np.float32),
+            np.empty(2 * window, dtype=np.int64))
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                 states, c, acc, buf, targets, mask, gs, gs2, gout, neu, h, ahead):
+                 states, c, acc, buf, targets, mask, gs, gs2, gout, neu, h, ahead, lanes, ctx):
     tok = 2 * c  # this chunk's token stream; tok + 1 is its negative stream
     for s in range(s0, s1):
         start = offsets[s]
@@ -738,7 +963,7 @@ def _train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, par
                         prefetch_row(W, nxt)
             if params.sg:
                 _sg_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
-                           mask, gs, gs2, gout, neu, h, ahead, acc)
+                           mask, gs, gs2, gout, neu, h, ahead, lanes, ctx, acc)
             else:
                 _cbow_window(W, C, buf, i, lo, hi, lr, params, tables, states, tok + 1, targets,
                              mask, gs, neu, h, ahead, acc)
@@ -782,4 +1007,4 @@ def train_chunks(W, C, ids, offsets, chunk_seq, chunk_pos, pos_scale, keep_prob,
         # shared weights' reference counts from all threads.
         _train_chunk(W, C, ids, offsets, s0, s1, chunk_pos[c], pos_scale, keep_prob, params,
                      tables, states, c, stats[c], np.empty(maxlen, dtype=np.int32),
-                     *window_scratch(params.negative + 1, W.shape[1]))
+                     *window_scratch(params.negative + 1, W.shape[1], params.window))

@@ -14,7 +14,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from embedkit.engine.kernels import N_STATS, KernelParams, _flush_loss, _sg_window
+from embedkit.engine.kernels import (
+    N_STATS,
+    KernelParams,
+    _flush_loss,
+    _sg_window,
+    window_scratch,
+)
 from embedkit.samplers.base import SamplerTables
 
 __all__ = ["train_window"]
@@ -22,17 +28,12 @@ __all__ = ["train_window"]
 
 @njit(nogil=True, cache=True)
 def _window_kernel(W, C, buf, centre, lo, hi, lr, params, tables, state, acc):
-    d = W.shape[1]
-    k1 = params.negative + 1
-    targets = np.empty(k1, dtype=np.int64)
-    mask = np.empty(k1, dtype=np.uint8)
-    gs = np.zeros(k1, dtype=np.float32)
+    targets, mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx = window_scratch(
+        params.negative + 1, W.shape[1], params.window)
     _sg_window(W, C, buf, centre, lo, hi, np.float32(lr), params, tables, state, 0, targets,
-               mask, gs, np.zeros(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
-               np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
-               np.zeros(k1, dtype=np.int64), acc)
+               mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx, acc)
     _flush_loss(params.compute_loss, acc, True)
-    return targets, mask, gs
+    return targets, mask
 
 
 def train_window(
@@ -56,8 +57,8 @@ def train_window(
     Returns
     -------
     dict
-        ``targets`` (positive then negatives), ``mask`` (0 = skipped negative), ``scales``
-        (the kernel's ``lr * (label - sigmoid)`` of the last pair), ``stats`` (N_STATS floats).
+        ``targets`` (positive then negatives), ``mask`` (0 = skipped negative), ``stats``
+        (N_STATS floats).
 
     Examples
     --------
@@ -82,6 +83,6 @@ def train_window(
         raise ValueError("state must be non-zero (xorshift)")
     acc = np.zeros(N_STATS, dtype=np.float64)
     st = np.array([state], dtype=np.uint64)
-    targets, mask, gs = _window_kernel(W, C, buf, int(centre), int(lo), int(hi), float(lr), params,
-                                       tables, st, acc)
-    return {"targets": targets, "mask": mask, "scales": gs, "stats": acc}
+    targets, mask = _window_kernel(W, C, buf, int(centre), int(lo), int(hi), float(lr), params,
+                                   tables, st, acc)
+    return {"targets": targets, "mask": mask, "stats": acc}

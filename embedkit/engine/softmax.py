@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from embedkit.engine.kernels import (
+    FASTMATH,
     STAT_LOSS,
     STAT_PAIRS,
     STAT_TERMS,
@@ -46,7 +47,7 @@ from embedkit.engine.kernels import (
 __all__ = ["train_chunks_softmax", "train_chunks_nce", "noise_log_kq"]
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _softmax_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, states,
                    c, acc, buf, scores, neu):
     n_vocab = C.shape[0]
@@ -118,7 +119,7 @@ def noise_log_kq(alias_prob, alias_idx, k):
     return out
 
 
-@njit(nogil=True, cache=True, fastmath=True, _nrt=False)
+@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
 def _nce_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
                log_kq, states, c, acc, buf, targets, gs, neu):
     k1 = targets.shape[0]
