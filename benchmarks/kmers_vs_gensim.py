@@ -80,19 +80,27 @@ def _splice_scores(model) -> dict:
                 rc_auc=reverse_complement_consistency(model).auc)
 
 
-def run_embedkit(fasta: str, shared_negatives: bool) -> dict:
+#: embedkit rows: estimator settings beyond the shared ones
+VARIANTS = {
+    "embedkit": dict(parallel="hogwild"),
+    "embedkit-blocks": dict(parallel="blocks"),
+    "embedkit-perpair": dict(parallel="hogwild", shared_negatives=False),
+}
+
+
+def run_embedkit(fasta: str, variant: str) -> dict:
     from embedkit.contexts.kmers import KmerCorpus
     from embedkit.models.kmer2vec import Kmer2Vec
 
     # Load the kernels from Numba's on-disk cache (or compile them once) before timing, as
     # gensim's compiled extension is loaded at import, before its timing starts.
     Kmer2Vec(k=K, dim=8, epochs=1, threads=THREADS, progress=False,
-             shared_negatives=shared_negatives).fit(["ACGTACGTTGCAACGTAGGCTA" * 4])
+             **VARIANTS[variant]).fit(["ACGTACGTTGCAACGTAGGCTA" * 4])
     t0 = time.perf_counter()
     model = Kmer2Vec(k=K, dim=DIM, window=WINDOW, negative=NEGATIVE, epochs=1, min_count=1,
                      subsample=1e-3, threads=THREADS, random_state=1, progress=False,
-                     shared_negatives=shared_negatives,
-                     compute_loss=False)  # gensim's default: neither side tracks the loss
+                     compute_loss=False,  # gensim's default: neither side tracks the loss
+                     **VARIANTS[variant])
     model.fit(fasta)
     wall = time.perf_counter() - t0
     rss = _peak_rss_mb()
@@ -169,13 +177,13 @@ def _child(args) -> None:
     if args.child == "gensim":
         res = run_gensim(args.fasta)
     else:
-        res = run_embedkit(args.fasta, shared_negatives=args.child == "embedkit")
+        res = run_embedkit(args.fasta, args.child)
     print(json.dumps(res))
 
 
-LIBS = ("embedkit", "embedkit-perpair", "gensim")
-LABELS = {"embedkit": "embedkit", "embedkit-perpair": "embedkit, per-pair neg.",
-          "gensim": "strings + gensim 4.4"}
+LIBS = (*VARIANTS, "gensim")
+LABELS = {"embedkit": "embedkit (Hogwild)", "embedkit-blocks": "embedkit, parallel='blocks'",
+          "embedkit-perpair": "embedkit, per-pair neg.", "gensim": "strings + gensim 4.4"}
 
 
 def main(argv=None) -> None:
@@ -210,7 +218,8 @@ def main(argv=None) -> None:
                   f"F1 {row['splice_f1']:.3f}", flush=True)
     med = {lib: {k: statistics.median(x[k] for x in rows) for k in rows[0]}
            for lib, rows in results.items()}
-    e, pp, g = med["embedkit"], med["embedkit-perpair"], med["gensim"]
+    g = med["gensim"]
+    mine = list(VARIANTS)
     rows = [
         ("tokenization (Mbases/s)", "tokenize_mbps", "{:.2f}", True),
         ("end-to-end time (s)", "wall", "{:.1f}", False),
@@ -223,27 +232,31 @@ def main(argv=None) -> None:
         ("k-mer cosine vs alignment (Spearman)", "align_rho", "{:.3f}", None),
         ("reverse-complement AUC", "rc_auc", "{:.3f}", None),
     ]
-    paired = sorted(g_["wall"] / e_["wall"]
-                    for e_, g_ in zip(results["embedkit"], results["gensim"], strict=True))
-    print("end-to-end speed ratio of each interleaved pair (embedkit vs gensim): "
-          + ", ".join(f"{r:.2f}x" for r in paired)
-          + f" (median {statistics.median(paired):.2f}x)")
+    for lib in mine:
+        paired = sorted(g_["wall"] / e_["wall"]
+                        for e_, g_ in zip(results[lib], results["gensim"], strict=True))
+        print(f"end-to-end speed ratio of each interleaved pair ({LABELS[lib]} vs gensim): "
+              + ", ".join(f"{r:.2f}x" for r in paired)
+              + f" (median {statistics.median(paired):.2f}x)")
+    e = med["embedkit"]
     print(f"\n{Path(args.fasta).name} ({int(e['bases']):,} bases, {int(e['kmers']):,} 6-mers), "
-          f"median of {args.repeats} runs\n")
-    print(f"| | {LABELS['embedkit']} | {LABELS['embedkit-perpair']} | {LABELS['gensim']} | "
-          "ratio (embedkit vs gensim) | ratio (per-pair vs gensim) |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f"median of {args.repeats} runs; ratios and differences against gensim\n")
+    print("| | " + " | ".join(LABELS[lib] for lib in (*mine, "gensim")) + " | "
+          + " | ".join(f"{LABELS[lib]} vs gensim" for lib in mine) + " |")
+    print("|---|" + "---:|" * (2 * len(mine) + 1))
     for label, key, fmt, higher in rows:
-        if higher is None:
-            r1, r2 = f"{e[key] - g[key]:+.3f}", f"{pp[key] - g[key]:+.3f}"
-        elif higher:
-            r1, r2 = f"{e[key] / g[key]:.1f}x faster", f"{pp[key] / g[key]:.1f}x faster"
-        elif key == "rss_mb":
-            r1, r2 = f"{e[key] / g[key]:.2f}x", f"{pp[key] / g[key]:.2f}x"
-        else:
-            r1, r2 = f"{g[key] / e[key]:.1f}x faster", f"{g[key] / pp[key]:.1f}x faster"
-        print(f"| {label} | {fmt.format(e[key])} | {fmt.format(pp[key])} | "
-              f"{fmt.format(g[key])} | {r1} | {r2} |")
+        cells = [fmt.format(med[lib][key]) for lib in (*mine, "gensim")]
+        for lib in mine:
+            x = med[lib][key]
+            if higher is None:
+                cells.append(f"{x - g[key]:+.3f}")
+            elif higher:
+                cells.append(f"{x / g[key]:.1f}x faster")
+            elif key == "rss_mb":
+                cells.append(f"{x / g[key]:.2f}x")
+            else:
+                cells.append(f"{g[key] / x:.1f}x faster")
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from embedkit.engine.kernels import (
     window_scratch,
 )
 
-__all__ = ["prepare_batch", "train_cell_chunks"]
+__all__ = ["prepare_batch", "train_cell_chunks", "train_cell_serial"]
 
 #: Largest window the prepared layout stores (reduced windows are kept as uint16).
 MAX_WINDOW = 65535
@@ -157,3 +157,18 @@ def train_cell_chunks(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, chunk_seq,
                     chunk_seq[c], params, tables, states, 2 * c + 1, stats[c],
                     *window_scratch(params.negative + 1, W.shape[1], params.window))
         stats[c, STAT_WORDS] = sent_off[chunk_seq[c + 1]] - sent_off[chunk_seq[c]]
+
+
+@njit(nogil=True, cache=True)
+def train_cell_serial(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, chunk_seq, block,
+                      n_blocks, params, tables, states, stats):
+    """:func:`train_cell_chunks` on the calling thread alone, chunk after chunk.
+
+    In-process block training (:mod:`embedkit.engine.blocks`) runs one cell per thread, so a
+    cell's chunks run in order; ``stats`` gets no kept-word counts (the caller has them).
+    """
+    for c in range(chunk_seq.shape[0] - 1):
+        x = c * n_blocks + block
+        _cell_chunk(W, C, kept, sent_off, sent_lr, eff, cpos, cptr[x], cptr[x + 1],
+                    chunk_seq[c], params, tables, states, 2 * c + 1, stats[c],
+                    *window_scratch(params.negative + 1, W.shape[1], params.window))

@@ -33,7 +33,7 @@ def _window_kernel(W, C, buf, centre, lo, hi, lr, params, tables, state, acc):
     _sg_window(W, C, buf, centre, lo, hi, np.float32(lr), params, tables, state, 0, targets,
                mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx, acc)
     _flush_loss(params.compute_loss, acc, True)
-    return targets, mask
+    return targets, mask, gs
 
 
 def train_window(
@@ -57,8 +57,9 @@ def train_window(
     Returns
     -------
     dict
-        ``targets`` (positive then negatives), ``mask`` (0 = skipped negative), ``stats``
-        (N_STATS floats).
+        ``targets`` (positive then negatives), ``mask`` (0 = skipped negative), ``scales``
+        (with ``shared_negatives=False``: the kernel's ``lr * (label - sigmoid)`` of the last
+        pair), ``stats`` (N_STATS floats).
 
     Examples
     --------
@@ -83,6 +84,6 @@ def train_window(
         raise ValueError("state must be non-zero (xorshift)")
     acc = np.zeros(N_STATS, dtype=np.float64)
     st = np.array([state], dtype=np.uint64)
-    targets, mask = _window_kernel(W, C, buf, int(centre), int(lo), int(hi), float(lr), params,
-                                   tables, st, acc)
-    return {"targets": targets, "mask": mask, "stats": acc}
+    targets, mask, gs = _window_kernel(W, C, buf, int(centre), int(lo), int(hi), float(lr), params,
+                                       tables, st, acc)
+    return {"targets": targets, "mask": mask, "scales": gs, "stats": acc}

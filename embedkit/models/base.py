@@ -113,6 +113,7 @@ class SGNSModel(BaseEstimator):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         objective: str = "ns",
@@ -134,6 +135,7 @@ class SGNSModel(BaseEstimator):
         self.cbow_mean = cbow_mean
         self.compute_loss = compute_loss
         self.threads = threads
+        self.parallel = parallel
         self.random_state = random_state
         self.progress = progress
         self.objective = objective
@@ -157,7 +159,15 @@ class SGNSModel(BaseEstimator):
             epochs=_check_int("epochs", self.epochs, 1),
             compute_loss=bool(self.compute_loss),
             objective=self._check_objective(),
+            parallel=self._check_parallel(),
         )
+
+    def _check_parallel(self) -> str:
+        from embedkit.engine.blocks import PARALLEL_MODES
+
+        if self.parallel not in PARALLEL_MODES:
+            raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {self.parallel!r}")
+        return str(self.parallel)
 
     def _check_objective(self) -> str:
         from embedkit.engine.objectives import OBJECTIVES

@@ -72,8 +72,16 @@ class Kmer2Vec(SGNSModel):
         Track the exact SGNS loss.
     threads : int or None
         Worker threads (None: all cores).
+    parallel : {"hogwild", "blocks"}, default "hogwild"
+        How threads share the model. ``"hogwild"``: every thread updates the shared vectors
+        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into one block
+        per thread and every batch is trained in rounds in which the threads own disjoint rows
+        (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
+        and thread count, and small vocabularies (k-mers) no longer make threads fight over
+        cache lines, at the cost of visiting every window once per block. Skip-gram with a
+        ``unigram``/``uniform`` sampler only.
     random_state : int, numpy.random.Generator or None
-        Seed; with ``threads=1`` runs are bit-identical.
+        Seed; with ``threads=1`` (or ``parallel="blocks"``) runs are bit-identical.
     progress : bool, default True
         Progress bar in bases/s.
     objective : {"ns", "nce", "softmax"}, default "ns"
@@ -133,6 +141,7 @@ class Kmer2Vec(SGNSModel):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         objective: str = "ns",
@@ -144,7 +153,8 @@ class Kmer2Vec(SGNSModel):
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress, objective=objective,
+            threads=threads, parallel=parallel, random_state=random_state, progress=progress,
+            objective=objective,
         )
         self.k = k
         self.stride = stride

@@ -64,9 +64,17 @@ class Node2Vec(SGNSModel):
         Engine options; see :class:`embedkit.Word2Vec`.
     threads : int or None
         Worker threads (None: all cores).
+    parallel : {"hogwild", "blocks"}, default "hogwild"
+        How threads share the model. ``"hogwild"``: every thread updates the shared vectors
+        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into one block
+        per thread and every batch is trained in rounds in which the threads own disjoint rows
+        (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
+        and thread count, and small vocabularies (k-mers) no longer make threads fight over
+        cache lines, at the cost of visiting every window once per block. Skip-gram with a
+        ``unigram``/``uniform`` sampler only.
     random_state : int, numpy.random.Generator or None
-        Seed. Walks depend only on the seed (never on thread count); with ``threads=1`` the
-        vectors are bit-identical run to run.
+        Seed. Walks depend only on the seed (never on thread count); with ``threads=1`` (or
+        ``parallel="blocks"``) the vectors are bit-identical run to run.
     progress : bool, default True
         Show a progress bar.
     directed : bool or None
@@ -133,6 +141,7 @@ class Node2Vec(SGNSModel):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         directed: bool | None = None,
@@ -145,7 +154,8 @@ class Node2Vec(SGNSModel):
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress, objective=objective,
+            threads=threads, parallel=parallel, random_state=random_state, progress=progress,
+            objective=objective,
         )
         self.walk_length = walk_length
         self.walks_per_node = walks_per_node
@@ -246,6 +256,7 @@ class DeepWalk(Node2Vec):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         directed: bool | None = None,
@@ -259,7 +270,8 @@ class DeepWalk(Node2Vec):
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress, directed=directed,
+            threads=threads, parallel=parallel, random_state=random_state, progress=progress,
+            directed=directed,
             weighted=weighted, batch_walks=batch_walks, objective=objective,
         )
         del self.p, self.q  # not parameters of DeepWalk (get_params lists __init__ args)

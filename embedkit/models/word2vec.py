@@ -56,9 +56,18 @@ class Word2Vec(SGNSModel):
         Accumulate the exact SGNS loss (float64, per chunk) into :attr:`loss_history_`.
     threads : int or None
         Worker threads (None: all cores).
+    parallel : {"hogwild", "blocks"}, default "hogwild"
+        How threads share the model. ``"hogwild"``: every thread updates the shared vectors
+        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into one block
+        per thread and every batch is trained in rounds in which the threads own disjoint rows
+        (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
+        and thread count, and small vocabularies (k-mers) no longer make threads fight over
+        cache lines, at the cost of visiting every window once per block. Skip-gram with a
+        ``unigram``/``uniform`` sampler only.
     random_state : int, numpy.random.Generator or None
-        Seed. With ``threads=1`` the same seed gives bit-identical vectors; with more threads
-        lock-free updates race, so results vary slightly run to run.
+        Seed. With ``threads=1`` (or ``parallel="blocks"``, any fixed thread count) the same
+        seed gives bit-identical vectors; with more Hogwild threads lock-free updates race, so
+        results vary slightly run to run.
     progress : bool, default True
         Show a tqdm progress bar.
     tokenizer : None, "split" or callable
@@ -112,6 +121,7 @@ class Word2Vec(SGNSModel):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         tokenizer: None | str | Callable[[str], list[str]] = None,
@@ -124,7 +134,8 @@ class Word2Vec(SGNSModel):
             min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample, sg=sg,
             sampler=sampler, ns_exponent=ns_exponent, shrink_window=shrink_window,
             shared_negatives=shared_negatives, cbow_mean=cbow_mean, compute_loss=compute_loss,
-            threads=threads, random_state=random_state, progress=progress, objective=objective,
+            threads=threads, parallel=parallel, random_state=random_state, progress=progress,
+            objective=objective,
         )
         self.tokenizer = tokenizer
         self.max_sentence_length = max_sentence_length
