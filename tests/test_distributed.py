@@ -107,7 +107,8 @@ def test_block_bounds_balance_kept_mass_and_scales_restore_noise_share():
 
 def test_init_blocks_are_rows_of_the_single_process_init():
     W, _ = init_weights(37, 7, 5, padded=True)
-    assert W.shape == (37, 8) and not W[:, 7].any()  # rows padded with zeros to 8 floats
+    assert W.shape == (37, 16) and not W[:, 7:].any()  # rows padded with zeros to 16 floats
+    assert W.ctypes.data % 64 == 0  # and starting on a cache line
     np.testing.assert_array_equal(W[:, :7], init_weights(37, 7, 5)[0])
     for lo, hi in [(0, 37), (3, 11), (11, 12), (36, 37)]:
         np.testing.assert_array_equal(_init_block(37, 7, 5, lo, hi, False), W[lo:hi])

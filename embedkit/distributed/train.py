@@ -96,6 +96,7 @@ from embedkit.engine.train import (
     _chunk_bounds,
     _numba_threads,
     _prefetch,
+    aligned_zeros,
     init_input_rows,
     padded_dim,
     resolve_threads,
@@ -180,7 +181,7 @@ def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> 
     K = 1 stays bit-identical to one process.
     """
     if output:
-        return np.zeros((hi - lo, padded_dim(dim)), dtype=np.float32)
+        return aligned_zeros(hi - lo, padded_dim(dim))
     return init_input_rows(dim, seed, lo, hi, padded=True)
 
 

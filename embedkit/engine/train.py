@@ -35,8 +35,8 @@ from embedkit.rng import derive_seed, engine_states
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab
 
-__all__ = ["EngineConfig", "EpochStats", "init_input_rows", "init_weights", "padded_dim",
-           "resolve_threads", "train", "unpad_rows"]
+__all__ = ["EngineConfig", "EpochStats", "aligned_zeros", "init_input_rows", "init_weights",
+           "padded_dim", "resolve_threads", "train", "unpad_rows"]
 
 logger = logging.getLogger("embedkit")
 
