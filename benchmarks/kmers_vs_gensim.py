@@ -3,7 +3,7 @@
 Usage::
 
     pip install -e ".[bench]"
-    python benchmarks/kmers_vs_gensim.py [--fasta PATH] [--repeats 3]
+    python benchmarks/kmers_vs_gensim.py [--fasta PATH] [--repeats 5]
 
 Genome: ``../shared/data/dna/ecoli-k12.fasta.gz`` (E. coli K-12, 4.6 Mb) when present, else the
 bundled lambda phage genome. Settings (both sides): k = 6, skip-gram, dim 100, window 5,
@@ -11,8 +11,9 @@ negative 5, subsample 1e-3, min_count 1, 1 epoch, 2 threads, lr 0.025 -> 1e-4, n
 tracking (gensim's default ``compute_loss=False``; embedkit tracks it by default, about 5 %
 of its training time here).
 
-* embedkit: ``Kmer2Vec(k=6, ...).fit(path)``: bytes -> 2-bit k-mer codes -> engine (default
-  ``shared_negatives=True``; a second embedkit row draws k negatives per pair, as gensim does).
+* embedkit: ``Kmer2Vec(k=6, ...).fit(path)``: bytes -> 2-bit k-mer codes -> engine, three rows:
+  the defaults (Hogwild threads, shared negatives), ``parallel="blocks"`` (threads own disjoint
+  rows, bit-reproducible), and ``shared_negatives=False`` (k negatives per pair, as gensim).
 * Python pipeline: read the FASTA with plain Python, upper-case, split on non-ACGT symbols,
   slide k-mer strings ``seq[i:i+6]`` over each piece (dna2vec's fragmenter with k_low = k_high),
   cut into sentences of 10,000 k-mers (gensim's limit) held in a list, then
