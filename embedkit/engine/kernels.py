@@ -235,17 +235,16 @@ def _combine(Y, rows, g, X, i):
 # and writes every row it touches once (the input row(s), the six output rows, the window's six
 # output-gradient rows) in a single loop, instead of one pass per row; the arithmetic is that of
 # _accumulate/_accumulate2 + _combine, term for term. The window's first step writes the
-# output gradients instead of adding to zeros, and its last step adds them straight to the
-# output rows (when those are six distinct rows) instead of leaving that to one more pass.
+# output gradients instead of adding them to zeroed rows.
 # (Per-pair negatives keep the row-by-row updates: writing six shared output rows in one loop
 # made two threads fight over their cache lines, 9.4 s -> 15.1 s on the 2-thread k-mer
 # benchmark.)
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
-def _update6(X, i, Y, rows, G, lanes, first, last):
+def _update6(X, i, Y, rows, G, lanes, first):
     """Input row ``X[i]`` against the six output rows, gradients ``g = lanes[LANE_GRAD, :6]``.
 
     ``G[t] += g[t] * X[i]`` (``X[i]`` before its update; ``=`` if ``first``), then
-    ``X[i] += sum_t g[t] Y[rows[t]]``; if ``last``, ``Y[rows[t]] += G[t]`` instead of storing G.
+    ``X[i] += sum_t g[t] Y[rows[t]]``.
     """
     r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
     g0, g1, g2, g3, g4, g5 = (lanes[LANE_GRAD, 0], lanes[LANE_GRAD, 1], lanes[LANE_GRAD, 2],
@@ -272,24 +271,16 @@ def _update6(X, i, Y, rows, G, lanes, first, last):
             h4 += G[4, x]
             h5 += G[5, x]
         X[i, x] = v + (g0 * y0 + g1 * y1 + g2 * y2 + g3 * y3 + g4 * y4 + g5 * y5)
-        if last:
-            Y[r0, x] = y0 + h0
-            Y[r1, x] = y1 + h1
-            Y[r2, x] = y2 + h2
-            Y[r3, x] = y3 + h3
-            Y[r4, x] = y4 + h4
-            Y[r5, x] = y5 + h5
-        else:
-            G[0, x] = h0
-            G[1, x] = h1
-            G[2, x] = h2
-            G[3, x] = h3
-            G[4, x] = h4
-            G[5, x] = h5
+        G[0, x] = h0
+        G[1, x] = h1
+        G[2, x] = h2
+        G[3, x] = h3
+        G[4, x] = h4
+        G[5, x] = h5
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
-def _update6x2(X, a, b, Y, rows, G, lanes, first, last):
+def _update6x2(X, a, b, Y, rows, G, lanes, first):
     """:func:`_update6` for two different input rows ``a != b`` (lanes 0-5 and 6-11)."""
     r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
     a0, a1, a2, a3, a4, a5 = (lanes[LANE_GRAD, 0], lanes[LANE_GRAD, 1], lanes[LANE_GRAD, 2],
@@ -320,20 +311,12 @@ def _update6x2(X, a, b, Y, rows, G, lanes, first, last):
             h5 += G[5, x]
         X[a, x] = va + (a0 * y0 + a1 * y1 + a2 * y2 + a3 * y3 + a4 * y4 + a5 * y5)
         X[b, x] = vb + (b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 + b4 * y4 + b5 * y5)
-        if last:
-            Y[r0, x] = y0 + h0
-            Y[r1, x] = y1 + h1
-            Y[r2, x] = y2 + h2
-            Y[r3, x] = y3 + h3
-            Y[r4, x] = y4 + h4
-            Y[r5, x] = y5 + h5
-        else:
-            G[0, x] = h0
-            G[1, x] = h1
-            G[2, x] = h2
-            G[3, x] = h3
-            G[4, x] = h4
-            G[5, x] = h5
+        G[0, x] = h0
+        G[1, x] = h1
+        G[2, x] = h2
+        G[3, x] = h3
+        G[4, x] = h4
+        G[5, x] = h5
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
@@ -690,17 +673,12 @@ def _set_lanes(lanes, mask, neg_scale):
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
 def _lane_gradients(lanes, lr):
     """:func:`_gradient_scales` for all 16 lanes at once, without branches (it vectorises)."""
-    one = np.float32(1.0)
     for t in range(N_LANES):
-        f = lanes[LANE_SCORE, t]
-        e = _exp_nonpos(-abs(f))
-        a = one / (one + e)  # sigmoid(|f|)
-        b = e * a  # sigmoid(-|f|)
-        pos = f >= 0
-        sig = a if pos else b
+        label = lanes[LANE_LABEL, t]
+        sig, q, _ = _label_probability(lanes[LANE_SCORE, t], label)  # label 1.0 or 0.0
         lanes[LANE_SIG, t] = sig
-        lanes[LANE_Q, t] = (a if pos else b) if lanes[LANE_LABEL, t] > 0 else (b if pos else a)
-        lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (lanes[LANE_LABEL, t] - sig)
+        lanes[LANE_Q, t] = q
+        lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (label - sig)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
@@ -759,11 +737,11 @@ def _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout, compute
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
-def _step6(W, a, b, C, targets, mask, lanes, gout, lr, compute_loss, acc, first, last):
+def _step6(W, a, b, C, targets, mask, lanes, gout, lr, compute_loss, acc, first):
     """:func:`_pair2_step` (``b >= 0``) or :func:`_pair_step` (``b < 0``) for k = 5 shared.
 
     The same arithmetic on the 16-lane path (:func:`_lane_gradients`, :func:`_update6`);
-    ``first`` / ``last`` say whether this is the window's first / last step.
+    ``first`` says whether this is the window's first step.
     """
     r0, r1, r2, r3, r4, r5 = targets[0], targets[1], targets[2], targets[3], targets[4], \
         targets[5]
@@ -780,35 +758,16 @@ def _step6(W, a, b, C, targets, mask, lanes, gout, lr, compute_loss, acc, first,
         _lane_loss(lanes, mask, 0, acc)
         if b >= 0:
             _lane_loss(lanes, mask, 6, acc)
-    # Literal flags, so that each call compiles to its own loop without the untaken branches.
+    # A literal flag, so that each call compiles to its own loop without the untaken branch.
     if b >= 0:
-        if first and last:
-            _update6x2(W, a, b, C, targets, gout, lanes, True, True)
-        elif first:
-            _update6x2(W, a, b, C, targets, gout, lanes, True, False)
-        elif last:
-            _update6x2(W, a, b, C, targets, gout, lanes, False, True)
+        if first:
+            _update6x2(W, a, b, C, targets, gout, lanes, True)
         else:
-            _update6x2(W, a, b, C, targets, gout, lanes, False, False)
+            _update6x2(W, a, b, C, targets, gout, lanes, False)
+    elif first:
+        _update6(W, a, C, targets, gout, lanes, True)
     else:
-        if first and last:
-            _update6(W, a, C, targets, gout, lanes, True, True)
-        elif first:
-            _update6(W, a, C, targets, gout, lanes, True, False)
-        elif last:
-            _update6(W, a, C, targets, gout, lanes, False, True)
-        else:
-            _update6(W, a, C, targets, gout, lanes, False, False)
-
-
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
-def _distinct(rows):
-    """Are the entries of ``rows`` pairwise different?"""
-    for t in range(1, rows.shape[0]):
-        for u in range(t):
-            if rows[t] == rows[u]:
-                return False
-    return True
+        _update6(W, a, C, targets, gout, lanes, False)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
@@ -861,10 +820,8 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
     if n == 0:
         return
     acc[STAT_PAIRS] += n
-    fused = False  # the last step adds the output gradients to the output rows itself
     if k1 == 6:
-        fused = _distinct(targets)
-        _set_lanes(lanes, mask, neg_scale)
+        _set_lanes(lanes, mask, neg_scale)  # (the first step writes gout)
     else:
         _zero_rows(gout)
     t = 0
@@ -877,18 +834,16 @@ def _sg_window(W, C, buf, i, lo, hi, lr, params, tables, state, slot, targets, m
             b = ctx[t]
             t += 1
         if k1 == 6:
-            _step6(W, a, b, C, targets, mask, lanes, gout, lr, params.compute_loss, acc,
-                   first, fused and t == n)
+            _step6(W, a, b, C, targets, mask, lanes, gout, lr, params.compute_loss, acc, first)
         elif b >= 0:
             _pair2_step(W, a, b, C, targets, mask, gs, gs2, lr, neg_scale, gout,
                         params.compute_loss, acc)
         else:
             _pair_step(W, a, C, targets, mask, gs, lr, neg_scale, True, gout, neu,
                        params.compute_loss, acc)
-    if not fused:
-        for t in range(k1):
-            if mask[t] != 0:
-                _axpy(np.float32(1.0), gout, t, C, targets[t])
+    for t in range(k1):
+        if mask[t] != 0:
+            _axpy(np.float32(1.0), gout, t, C, targets[t])
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
