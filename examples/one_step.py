@@ -4,7 +4,7 @@ Vocabulary {a, b, c}; the training pair (b → a): the input vector v_b of b pre
 vector u_a of a, against the negatives b and c. In the engine's skip-gram the input vector is the
 *context* token's and the output vector the *centre* token's, so this is centre a with context b.
 A two-token sequence [a, b] given to ``train_chunks`` would also train the reverse pair, so the
-update is run with :func:`embedkit.engine.pairs.train_window`, which calls the kernel's inner
+update is run with :func:`embedkit.engine.window.train_window`, which calls the kernel's inner
 ``_sg_window`` (the code ``train_chunks`` runs for every centre) on the single window; the
 negatives come from a's candidate list {b, c} (``make_tables(cand_mix=1.0)``), and we use the
 first random stream whose two draws are b and c.
@@ -22,7 +22,7 @@ import numpy as np
 from _common import parse_args, plt, save
 
 from embedkit.engine import KernelParams
-from embedkit.engine.pairs import train_window
+from embedkit.engine.window import train_window
 from embedkit.samplers import make_tables
 
 A, B, C_ = 0, 1, 2

@@ -15,7 +15,7 @@ distributed = pytest.importorskip("dask.distributed")
 from embedkit import Word2Vec, datasets  # noqa: E402
 from embedkit.contexts.kmers import KmerCorpus  # noqa: E402
 from embedkit.distributed import fit_distributed, plan_blocks, plan_shards  # noqa: E402
-from embedkit.distributed.blocks import block_bounds  # noqa: E402
+from embedkit.engine.block_plan import block_bounds  # noqa: E402
 from embedkit.distributed.sharding import (  # noqa: E402
     KmerShard,
     TextFiles,

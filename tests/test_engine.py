@@ -14,9 +14,9 @@ from embedkit.engine.kernels import (
     STAT_PAIRS,
     STAT_WORDS,
     KernelParams,
-    _alias_draw,
     train_chunks,
 )
+from embedkit.engine.negatives import alias_draw
 from embedkit.engine.train import _chunk_bounds, init_weights
 from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, build_alias_table, make_tables
@@ -192,7 +192,7 @@ def test_update_is_the_sgns_gradient_by_finite_differences():
 def _draw_many(tables, state, n):
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        out[i] = _alias_draw(tables, state, 0)
+        out[i] = alias_draw(tables, state, 0)
     return out
 
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from embedkit.engine import EngineConfig, KernelParams, train
-from embedkit.engine.kernels import N_STATS, STAT_LOSS, STAT_PAIRS
+from embedkit.engine.kernels import N_STATS, STAT_LOSS, STAT_PAIRS, train_chunks
+from embedkit.engine.modes import Nce, Softmax
 from embedkit.engine.objectives import OBJECTIVES, get_objective
-from embedkit.engine.pairs import train_window
-from embedkit.engine.softmax import noise_log_kq, train_chunks_nce, train_chunks_softmax
+from embedkit.engine.window import train_window
+from embedkit.engine.softmax import noise_log_kq
 from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, make_tables
 from embedkit.theory import ZipfCorpus, cooccurrence_matrix, time_per_update
@@ -21,13 +22,13 @@ def _params(lr, negative=2, window=1):
                         total_words=1.0, compute_loss=True)
 
 
-def _run(kernel, W, C, seq, lr, tables, negative=2, seed=0):
+def _run(objective, W, C, seq, lr, tables, negative=2, seed=0):
     ids = np.asarray(seq, np.int32)
     offsets = np.array([0, ids.size], np.int64)
     stats = np.zeros((1, N_STATS))
-    kernel(W, C, ids, offsets, np.array([0, 1], np.int64), np.zeros(1), 1.0,
-           np.ones(W.shape[0], np.float32), _params(lr, negative), tables,
-           engine_states(seed, 0, 0, 1), stats)
+    train_chunks(W, C, ids, offsets, np.array([0, 1], np.int64), np.zeros(1), 1.0,
+                 np.ones(W.shape[0], np.float32), _params(lr, negative), tables,
+                 engine_states(seed, 0, 0, 1), stats, objective=objective)
     return stats[0]
 
 
@@ -41,8 +42,9 @@ def _log_softmax_objective(W, C, pairs):
 
 
 def test_registry_has_softmax_and_nce():
-    assert OBJECTIVES["softmax"] is train_chunks_softmax
-    assert get_objective("nce") is train_chunks_nce
+    assert OBJECTIVES["softmax"].window is Softmax
+    assert get_objective("nce").window is Nce
+    assert not get_objective("nce").table_samplers and get_objective("ns").cbow
     with pytest.raises(ValueError, match="unknown objective"):
         get_objective("hs")
 
@@ -55,7 +57,7 @@ def test_softmax_gradient_matches_finite_differences():
     W, C = W0.astype(np.float32), C0.astype(np.float32)
     lr = 1e-3
     seq = [1, 3]  # trains (input 3 -> output 1) and (input 1 -> output 3)
-    stats = _run(train_chunks_softmax, W, C, seq, lr, make_tables(np.ones(n)))
+    stats = _run("softmax", W, C, seq, lr, make_tables(np.ones(n)))
     pairs = [(3, 1), (1, 3)]
     # the reference works on the float32 starting point the kernel saw
     W0, C0 = W0.astype(np.float32).astype(float), C0.astype(np.float32).astype(float)
@@ -144,7 +146,7 @@ def test_nce_rejects_tables_that_change_the_noise_distribution():
     W = np.zeros((3, 2), np.float32)
     tables = make_tables(np.ones(3), cand_indptr=[0, 1, 1, 1], cand_ids=[2], cand_mix=0.5)
     with pytest.raises(ValueError, match="noise probability"):
-        _run(train_chunks_nce, W, W.copy(), [0, 1], 0.1, tables)
+        _run("nce", W, W.copy(), [0, 1], 0.1, tables)
 
 
 def _sigmoid(x):

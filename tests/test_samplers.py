@@ -1,7 +1,7 @@
 """Tests for the negative samplers: distributions, hard negatives, spelling neighbours, plug-ins.
 
-Draws go through the engine's own kernel functions (``_draw_negatives`` and
-``_draw_negatives_general``), called directly on small arrays.
+Draws go through the engine's own kernel functions (``draw_plain`` and
+``draw_general``), called directly on small arrays.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from scipy import stats
 from embedkit import Word2Vec
 from embedkit.datasets import text_corpus_path
 from embedkit.embeddings import Embeddings
-from embedkit.engine.kernels import _draw_negatives, _draw_negatives_general
+from embedkit.engine.negatives import draw_general, draw_plain
+from embedkit.engine.params import ChunkRun, KernelParams, make_scratch
 from embedkit.rng import derive_seed
 from embedkit.samplers import (
     SAMPLERS,
@@ -46,15 +47,13 @@ def draw(tables, n_draws, *, target=0, anchor=None, C=None, window=(), seed=1, g
         anchor = np.zeros((1, C.shape[1]), dtype=np.float32)
     # the window: the centre (== target, as in skip-gram) at position 0, then the contexts
     buf = np.array([target, *window], dtype=np.int32)
-    out = np.zeros(n_draws + 1, dtype=np.int64)
-    mask = np.zeros(n_draws + 1, dtype=np.uint8)
     state = np.array([derive_seed(seed, 7)], dtype=np.uint64)
-    fn = _draw_negatives_general if general else _draw_negatives
-    args = [tables, target, anchor, C, state, 0, buf, 0, buf.size, 0, out, mask, 0]
-    if not general:  # the plain path's look-ahead buffer (empty)
-        args.append(np.zeros(n_draws + 1, dtype=np.int64))
-    fn(*args)
-    return out[1:], mask[1:].astype(bool)
+    scratch = make_scratch(n_draws + 1, C.shape[1], 1, 1, 0)  # (the look-ahead starts empty)
+    scratch.anchor[:] = anchor
+    params = KernelParams(1, n_draws, True, False, True, True, 0.0, 0.0, 1.0, False)
+    run = ChunkRun(C, C, params, tables, state, 0, scratch, np.zeros(6), np.zeros(0, np.float32))
+    (draw_general if general else draw_plain)(run, target, buf, 0, buf.size, 0)
+    return scratch.targets[1:], scratch.mask[1:].astype(bool)
 
 
 # -- unigram^power and uniform ---------------------------------------------------------------

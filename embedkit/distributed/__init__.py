@@ -12,10 +12,10 @@ Usage: bring a ``dask.distributed.Client`` and call :func:`fit_distributed`::
     model = fit_distributed(Word2Vec(random_state=0), "corpus.txt", client=client, blocks=4)
 
 See :mod:`embedkit.distributed.train` for the algorithm and its guarantees, and
-:mod:`embedkit.distributed.blocks` for how blocks and the negative-sampling correction are chosen.
+:mod:`embedkit.engine.block_plan` for how blocks and the negative-sampling correction are chosen.
 """
 
-from embedkit.distributed.blocks import BlockPlan, plan_blocks
+from embedkit.engine.block_plan import BlockPlan, plan_blocks
 from embedkit.distributed.sharding import TextFiles, plan_shards
 from embedkit.distributed.train import RoundStats, fit_distributed, make_generator
 

@@ -25,7 +25,7 @@ from embedkit.distributed.train import (
     _prepare,
     _train_cell,
 )
-from embedkit.engine.kernels import N_STATS, STAT_LOSS, STAT_PAIRS, STAT_WORDS
+from embedkit.engine.params import N_STATS, STAT_LOSS, STAT_PAIRS, STAT_WORDS
 from embedkit.engine.train import EpochStats
 
 __all__ = ["fit_averaging"]

@@ -1,6 +1,6 @@
 """Block-rotation SGNS training on a Dask cluster.
 
-The vocabulary is cut into K blocks (:mod:`embedkit.distributed.blocks`). The input vectors of
+The vocabulary is cut into K blocks (:mod:`embedkit.engine.block_plan`). The input vectors of
 block i and the output vectors of block j live on workers as Dask futures. An epoch is K rounds:
 in round s, task k trains cell ``(input block (k + s) mod K, output block k)`` with the
 single-process window update on the windows whose centre is in its output block (it trains
@@ -20,7 +20,7 @@ shards are streamed as Dask tasks' inputs (:mod:`embedkit.distributed.sharding`)
 per-worker cache (``cache_bytes``) keeps encoded batches, so text is read and tokenized once per
 worker and run, walks generated once per worker and epoch. The first cell of an epoch on a
 worker then draws the subsample and the reduced windows of the whole epoch once and files every
-kept token under its block (:mod:`embedkit.distributed.cells`, about 10 bytes per kept token,
+kept token under its block (:mod:`embedkit.engine.cells`, about 10 bytes per kept token,
 cached within the same budget); each cell visits only the centres of its output block. A
 worker therefore scans its stream once per epoch, not once per cell, and the cost of a cell
 falls with K like its work. (When the prepared epoch does not fit the budget every cell
@@ -65,8 +65,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from embedkit.distributed.blocks import BlockPlan, plan_blocks
-from embedkit.distributed.cells import MAX_WINDOW, prepare_batch, train_cell_chunks
 from embedkit.distributed.sharding import (
     apply_facts,
     cache_drop,
@@ -80,13 +78,17 @@ from embedkit.distributed.sharding import (
     plan_shards,
     shard_seed,
 )
-from embedkit.engine.kernels import (
+from embedkit.engine.block_plan import BlockPlan, plan_blocks
+from embedkit.engine.cells import MAX_WINDOW, Prepared, prepare_batch, train_cell_chunks
+from embedkit.engine.objectives import kernel_mode
+from embedkit.engine.params import (
     N_STATS,
     STAT_LOSS,
     STAT_NEG_SIGMOID,
     STAT_PAIRS,
     STAT_TERMS,
     STAT_WORDS,
+    Batch,
     KernelParams,
 )
 from embedkit.engine.train import (
@@ -233,16 +235,16 @@ def _stream(ctx: _Context, epoch: int, pos_lo: float = 0.0, pos_hi: float = np.i
 
 def _prepare_batch(ctx: _Context, epoch: int, batch, chunk_index: int, at: int,
                    batch_no: int) -> _CellBatch:
-    """Draw a batch's subsample and windows once for all cells (:func:`cells.prepare_batch`)."""
+    """Draw a batch's subsample and windows once for all cells (:func:`prepare_batch`)."""
     bounds = _chunk_bounds(batch.offsets, ctx.chunk_words)
     pos_scale = batch.n_raw / batch.ids.size
     chunk_pos = (epoch * ctx.words_per_epoch + at
                  + batch.offsets[bounds[:-1]] * pos_scale).astype(np.float64)
     states = engine_states(ctx.seed, epoch, chunk_index, bounds.size - 1)
-    prepared = prepare_batch(batch.ids, batch.offsets, bounds, chunk_pos, float(pos_scale),
-                             ctx.keep_prob, ctx.block_of, ctx.plan.n_blocks, ctx.params,
-                             states.copy())
-    return _CellBatch(*prepared, bounds, states, at, batch.n_raw, batch_no)
+    prepared = prepare_batch(
+        Batch(batch.ids, batch.offsets, bounds, chunk_pos, float(pos_scale), ctx.keep_prob),
+        ctx.block_of, ctx.plan.n_blocks, ctx.params, states.copy())
+    return _CellBatch(*prepared, states, at, batch.n_raw, batch_no)
 
 
 #: (run, "cells", epoch) keys whose prepared epoch did not fit the worker's cache budget
@@ -320,9 +322,8 @@ def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: 
                 continue
             t0 = time.perf_counter()
             stats = np.zeros((b.chunk_seq.size - 1, N_STATS), dtype=np.float64)
-            train_cell_chunks(W, C, b.kept, b.sent_off, b.sent_lr, b.eff, b.cpos, b.cptr,
-                              b.chunk_seq, out_block, plan.n_blocks, params, tables,
-                              b.states.copy(), stats)
+            train_cell_chunks(kernel_mode(params, tables), (W, C), Prepared(*b[:7]), out_block,
+                              plan.n_blocks, params, tables, b.states.copy(), stats)
             totals += stats.sum(axis=0)
             raw_total += b.n_raw
             train_s += time.perf_counter() - t0

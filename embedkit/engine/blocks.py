@@ -9,7 +9,7 @@ with 1) whenever cross-core transfers were slow, while two independent one-threa
 at full speed side by side.
 
 Block training removes the sharing. The vocabulary is cut into K = ``threads`` blocks of equal
-kept token mass (:func:`embedkit.distributed.blocks.plan_blocks`), and every batch is trained
+kept token mass (:func:`embedkit.engine.block_plan.plan_blocks`), and every batch is trained
 in K rounds of K cells: in round r, thread q trains cell ``(input block (q + r) mod K, output
 block q)``, i.e. the pairs whose context lies in the input block and whose centre lies in the
 output block, with negatives drawn from the output block and reweighted (``neg_scale``) so that
@@ -19,7 +19,7 @@ threads are scheduled: **with ``parallel="blocks"`` the same ``random_state`` an
 number of threads give bit-identical vectors** (Hogwild guarantees that for one thread only).
 
 It is the distributed block rotation (:mod:`embedkit.distributed`) on one machine, with the
-same cell kernels (:mod:`embedkit.distributed.cells`): each batch's subsample and reduced
+same cell kernels (:mod:`embedkit.engine.cells`): each batch's subsample and reduced
 windows are drawn once, exactly as the one-thread kernel draws them, every pair of the batch
 is trained exactly once, and a rotation per batch keeps every row meeting all blocks often.
 With one block it is the one-thread computation bit for bit.
@@ -35,13 +35,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from embedkit.engine.kernels import (
+from embedkit.engine.block_plan import plan_blocks
+from embedkit.engine.cells import MAX_WINDOW, prepare_batch, train_cell_serial
+from embedkit.engine.negatives import plain_tables
+from embedkit.engine.objectives import get_objective, kernel_mode
+from embedkit.engine.params import (
     N_STATS,
     STAT_LOSS,
     STAT_NEG_SIGMOID,
     STAT_PAIRS,
     STAT_TERMS,
     STAT_WORDS,
+    Batch,
     KernelParams,
 )
 from embedkit.samplers.base import SamplerTables, alias_probabilities, make_tables
@@ -55,12 +60,9 @@ PARALLEL_MODES = ("hogwild", "blocks")
 def block_obstacle(params: KernelParams, objective: str, tables: SamplerTables,
                    refresh_every) -> str | None:
     """Why block training cannot run this configuration (``None``: it can)."""
-    from embedkit.distributed.cells import MAX_WINDOW
-
-    if not params.sg or objective != "ns":
+    if not params.sg or not get_objective(objective).blocks:
         return "needs skip-gram with negative sampling (sg=True, objective='ns')"
-    if (tables.cand_mix > 0.0 or tables.pool > 1 or tables.exclude_window
-            or tables.excl_indptr.shape[0] > 1 or refresh_every is not None):
+    if not plain_tables(tables) or refresh_every is not None:
         return ("needs a sampler that draws from a fixed distribution (unigram, uniform); "
                 "this one scores or lists candidates across the vocabulary")
     if params.window > MAX_WINDOW:
@@ -85,13 +87,12 @@ class BlockTrainer:
 
     def __init__(self, counts: np.ndarray, keep_prob: np.ndarray, tables: SamplerTables,
                  params: KernelParams, n_blocks: int) -> None:
-        from embedkit.distributed.blocks import plan_blocks
-
         noise = alias_probabilities(tables.alias_prob, tables.alias_idx)
         self.plan = plan_blocks(counts, keep_prob, noise, n_blocks)
         self.n_blocks = n_blocks
         self.block_of = np.repeat(np.arange(n_blocks, dtype=np.int32), self.plan.sizes())
         self.params = params
+        self.mode = kernel_mode(params, tables)
         self.keep_prob = keep_prob
         # one block samples from the given tables themselves (an alias table rebuilt from its
         # probabilities is laid out differently, and would draw other negatives)
@@ -118,12 +119,9 @@ class BlockTrainer:
         Returns the batch's totals (``N_STATS``): loss, terms, pairs, kept words, negatives'
         summed sigmoid.
         """
-        from embedkit.distributed.cells import prepare_batch, train_cell_serial
-
         K = self.n_blocks
-        kept, sent_off, sent_lr, eff, cpos, cptr = prepare_batch(
-            ids, offsets, bounds, chunk_pos, pos_scale, self.keep_prob, self.block_of, K,
-            self.params, states.copy())
+        batch = Batch(ids, offsets, bounds, chunk_pos, float(pos_scale), self.keep_prob)
+        prep = prepare_batch(batch, self.block_of, K, self.params, states.copy())
         n_chunks = bounds.size - 1
 
         def cell(in_block: int, out_block: int) -> np.ndarray:
@@ -132,8 +130,7 @@ class BlockTrainer:
             stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
             # every cell starts from the chunks' streams, as on one machine (the negative
             # streams; the token streams were used by prepare_batch)
-            train_cell_serial(W[in_lo:in_hi], C[out_lo:out_hi], kept, sent_off, sent_lr, eff,
-                              cpos, cptr, bounds, out_block, K,
+            train_cell_serial(self.mode, (W[in_lo:in_hi], C[out_lo:out_hi]), prep, out_block, K,
                               self.cell_params[in_block, out_block], self.tables[out_block],
                               states.copy(), stats)
             return stats.sum(axis=0)
@@ -145,5 +142,5 @@ class BlockTrainer:
             for got in self._pool.map(cell, [(q + r) % K for q in range(K)], range(K)):
                 for col in (STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_NEG_SIGMOID):
                     totals[col] += got[col]
-        totals[STAT_WORDS] = kept.size
+        totals[STAT_WORDS] = prep.kept.size
         return totals

@@ -1,29 +1,136 @@
-"""Registry of training objectives: name -> batch kernel.
+"""Training objectives and what each supports, in one place.
 
-Every kernel has the signature of :func:`embedkit.engine.kernels.train_chunks` (weights, batch,
-chunk bounds and positions, keep probabilities, :class:`KernelParams`, :class:`SamplerTables`,
-per-chunk RNG states, per-chunk statistics) and therefore shares the whole data path: context
-generators, subsampling, windows, chunked random streams and the training loop.
-Adding an objective is one module plus one line here.
+Every objective is an :class:`Objective` record: its name, the window update it runs (a marker
+of :mod:`embedkit.engine.modes`, resolved by :mod:`embedkit.engine.stream`), and what it
+supports. Estimators, the in-process block trainer, the distributed trainer and the CLI all ask
+these records (:func:`get_objective`, :meth:`Objective.obstacle`) instead of deciding alone.
+Adding an objective is a window function with a marker (one module), one line in
+:data:`embedkit.engine.stream.WINDOWS` and one record here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from embedkit.engine.kernels import train_chunks
-from embedkit.engine.softmax import train_chunks_nce, train_chunks_softmax
+import numba
+import numpy as np
 
-#: name -> kernel. "ns" is skip-gram/CBOW with negative sampling.
-OBJECTIVES: dict[str, Callable] = {
-    "ns": train_chunks,
-    "softmax": train_chunks_softmax,  # full softmax over |V| (small vocabularies)
-    "nce": train_chunks_nce,  # noise-contrastive estimation with the sampler as noise
+from embedkit.engine.modes import (
+    Cbow,
+    Mode,
+    Nce,
+    PlainNegatives,
+    SgPairs,
+    SgShared,
+    SgShared6,
+    Softmax,
+    TableNegatives,
+)
+from embedkit.engine.negatives import plain_tables
+from embedkit.engine.params import Batch, KernelParams
+from embedkit.engine.softmax import noise_log_kq
+from embedkit.engine.stream import run_chunks, split_chunks
+from embedkit.engine.threads import run_parallel
+
+__all__ = ["Objective", "OBJECTIVES", "get_objective", "kernel_mode"]
+
+_NO_NOISE = np.zeros(0, dtype=np.float32)
+
+
+def kernel_mode(params: KernelParams, tables) -> Mode:
+    """The negative-sampling kernel mode for ``params`` and ``tables`` (see :mod:`.modes`)."""
+    if not params.sg:
+        window = Cbow()
+    elif not params.shared_negatives:
+        window = SgPairs()
+    elif params.negative == 5:
+        window = SgShared6()
+    else:
+        window = SgShared()
+    return Mode(window, PlainNegatives() if plain_tables(tables) else TableNegatives())
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What an objective is and supports.
+
+    Attributes
+    ----------
+    name : str
+        The value of the estimators' ``objective`` parameter.
+    summary : str
+        One line for help texts.
+    window : type or None
+        Its window marker; ``None`` for negative sampling, whose window is chosen per
+        configuration (:func:`kernel_mode`).
+    cbow : bool
+        Supports ``sg=False``.
+    blocks : bool
+        Supports block rotation (``parallel="blocks"`` and distributed training).
+    table_samplers : bool
+        Supports samplers with candidate lists, pools or exclusions (hard, spelling).
+    """
+
+    name: str
+    summary: str
+    window: type | None
+    cbow: bool
+    blocks: bool
+    table_samplers: bool
+
+    def obstacle(self, params: KernelParams, tables=None) -> str | None:
+        """Why this objective cannot train ``params`` (and ``tables``); ``None`` if it can."""
+        if not params.sg and not self.cbow:
+            return f"objective={self.name!r} is skip-gram only; set sg=True"
+        if not self.blocks and any(
+                getattr(params, f) != v for f, v in KernelParams._field_defaults.items()):
+            return f"the {self.name} objective does not support block (distributed) training"
+        if self.name == "nce" and params.negative < 1:
+            return "the NCE objective needs negative >= 1 noise samples"
+        if tables is not None and not self.table_samplers and not plain_tables(tables):
+            return (f"the {self.name} objective needs the exact noise probability of every "
+                    "sample: use a sampler with a plain base distribution (no candidate "
+                    "lists, pools or exclusions), e.g. 'unigram'")
+        return None
+
+    def mode(self, params: KernelParams, tables) -> Mode:
+        """The kernel mode that trains ``params`` with ``tables`` under this objective."""
+        if self.window is None:
+            return kernel_mode(params, tables)
+        return Mode(self.window(), PlainNegatives())
+
+    def run(self, W: np.ndarray, C: np.ndarray, batch: Batch, params: KernelParams, tables,
+            states: np.ndarray, stats: np.ndarray) -> None:
+        """Train one batch in place (see :func:`embedkit.engine.stream.run_chunks`).
+
+        Its chunks are split among ``numba.get_num_threads()`` threads.
+        """
+        why = self.obstacle(params, tables)
+        if why is not None:
+            raise ValueError(why)
+        noise = _NO_NOISE
+        if self.window is Nce:
+            noise = noise_log_kq(tables.alias_prob, tables.alias_idx,
+                                 np.float64(params.negative))
+        mode = self.mode(params, tables)
+        parts = split_chunks(batch, states, stats, numba.get_num_threads())
+        run_parallel(run_chunks, [(mode, (W, C), part, params, tables, noise, part_states,
+                                   part_stats) for part, part_states, part_stats in parts])
+
+
+#: name -> Objective.
+OBJECTIVES: dict[str, Objective] = {
+    "ns": Objective("ns", "skip-gram or CBOW with negative sampling", None, cbow=True,
+                    blocks=True, table_samplers=True),
+    "softmax": Objective("softmax", "full softmax over the vocabulary (small vocabularies)",
+                         Softmax, cbow=False, blocks=False, table_samplers=True),
+    "nce": Objective("nce", "noise-contrastive estimation with the sampler as noise", Nce,
+                     cbow=False, blocks=False, table_samplers=False),
 }
 
 
-def get_objective(name: str) -> Callable:
-    """The batch kernel of objective ``name``."""
+def get_objective(name: str) -> Objective:
+    """The :class:`Objective` called ``name``."""
     try:
         return OBJECTIVES[name]
     except KeyError:

@@ -21,13 +21,14 @@ import numpy as np
 
 from embedkit.contexts.base import ContextGenerator, SeqBatch
 from embedkit.engine.blocks import PARALLEL_MODES, BlockTrainer, block_obstacle
-from embedkit.engine.kernels import (
+from embedkit.engine.params import (
     N_STATS,
     STAT_LOSS,
     STAT_NEG_SIGMOID,
     STAT_PAIRS,
     STAT_TERMS,
     STAT_WORDS,
+    Batch,
     KernelParams,
 )
 from embedkit.engine.objectives import get_objective
@@ -293,7 +294,7 @@ def train(
     history : list of EpochStats
     """
     n = len(vocab)
-    kernel = get_objective(config.objective)
+    objective = get_objective(config.objective)
     own_weights = W is None or C is None
     if own_weights:
         W, C = init_weights(n, config.dim, seed, padded=True)
@@ -346,9 +347,10 @@ def train(
                                                      float(pos_scale), states)
                     else:
                         stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
-                        kernel(W, C, batch.ids, batch.offsets, bounds,
-                               chunk_pos.astype(np.float64), float(pos_scale), keep_prob,
-                               params, tables, states, stats)
+                        objective.run(W, C, Batch(batch.ids, batch.offsets, bounds,
+                                                  chunk_pos.astype(np.float64),
+                                                  float(pos_scale), keep_prob),
+                                      params, tables, states, stats)
                         totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw

@@ -2,9 +2,10 @@
 
 :func:`embedkit.engine.kernels.train_chunks` always trains both directions of a pair (a
 two-token sequence ``[a, b]`` trains centre a with context b *and* centre b with context a), so it
-cannot show a single update. :func:`train_window` calls the kernel's inner function
-``_sg_window``, the exact code ``train_chunks`` runs for every centre, on one centre and a chosen
-slice of context positions, with the same :class:`~embedkit.engine.kernels.KernelParams`,
+cannot show a single update. :func:`train_window` calls the skip-gram window update
+(:mod:`embedkit.engine.sgns`), the exact code ``train_chunks`` runs for every centre, on one
+centre and a chosen slice of context positions, with the same
+:class:`~embedkit.engine.params.KernelParams`,
 :class:`~embedkit.samplers.SamplerTables` and random stream. Nothing is re-implemented here: this
 is for teaching and tests (``examples/one_step.py``), not for training.
 """
@@ -14,26 +15,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from embedkit.engine.kernels import (
-    N_STATS,
-    KernelParams,
-    _flush_loss,
-    _sg_window,
-    window_scratch,
-)
+from embedkit.engine.loss import flush_loss
+from embedkit.engine.objectives import kernel_mode
+from embedkit.engine.params import N_STATS, ChunkRun, KernelParams, make_scratch
+from embedkit.engine.stream import window_update
 from embedkit.samplers.base import SamplerTables
 
 __all__ = ["train_window"]
 
 
 @njit(nogil=True, cache=True)
-def _window_kernel(W, C, buf, centre, lo, hi, lr, params, tables, state, acc):
-    targets, mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx = window_scratch(
-        params.negative + 1, W.shape[1], params.window)
-    _sg_window(W, C, buf, centre, lo, hi, np.float32(lr), params, tables, state, 0, targets,
-               mask, gs, gs2, gout, neu, anchor, ahead, lanes, ctx, acc)
-    _flush_loss(params.compute_loss, acc, True)
-    return targets, mask, gs
+def _window_kernel(mode, buf, centre, lo, hi, lr, run):
+    window_update(mode, buf, centre, lo, hi, lr, run)
+    flush_loss(run.params.compute_loss, run.acc, True)
 
 
 def train_window(
@@ -63,7 +57,7 @@ def train_window(
 
     Examples
     --------
-    >>> from embedkit.engine.kernels import KernelParams
+    >>> from embedkit.engine.params import KernelParams
     >>> from embedkit.samplers import make_tables
     >>> W = np.eye(2, dtype=np.float32); C = np.zeros((2, 2), np.float32)
     >>> p = KernelParams(1, 1, True, False, False, True, 0.1, 0.1, 1.0, True)
@@ -84,6 +78,8 @@ def train_window(
         raise ValueError("state must be non-zero (xorshift)")
     acc = np.zeros(N_STATS, dtype=np.float64)
     st = np.array([state], dtype=np.uint64)
-    targets, mask, gs = _window_kernel(W, C, buf, int(centre), int(lo), int(hi), float(lr), params,
-                                       tables, st, acc)
-    return {"targets": targets, "mask": mask, "scales": gs, "stats": acc}
+    scratch = make_scratch(params.negative + 1, W.shape[1], params.window, 1, 0)
+    run = ChunkRun(W, C, params, tables, st, 0, scratch, acc, np.zeros(0, dtype=np.float32))
+    _window_kernel(kernel_mode(params._replace(sg=True), tables), buf, int(centre), int(lo),
+                   int(hi), np.float32(lr), run)
+    return {"targets": scratch.targets, "mask": scratch.mask, "scales": scratch.gs, "stats": acc}
