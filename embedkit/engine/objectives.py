@@ -30,7 +30,7 @@ from embedkit.engine.negatives import plain_tables
 from embedkit.engine.params import Batch, KernelParams
 from embedkit.engine.softmax import noise_log_kq
 from embedkit.engine.stream import run_chunks, split_chunks
-from embedkit.engine.threads import run_parallel
+from embedkit.engine.threads import is_compiled, run_parallel
 
 __all__ = ["Objective", "OBJECTIVES", "get_objective", "kernel_mode"]
 
@@ -98,6 +98,15 @@ class Objective:
         if self.window is None:
             return kernel_mode(params, tables)
         return Mode(self.window(), PlainNegatives())
+
+    def is_compiled(self, W: np.ndarray, C: np.ndarray, params: KernelParams, tables) -> bool:
+        """Is the kernel for this configuration compiled or cached (no compile on first use)?"""
+        ids = np.zeros(1, dtype=np.int32)
+        batch = Batch(ids, np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(1), 1.0,
+                      np.zeros(1, np.float32))
+        return is_compiled(run_chunks, (self.mode(params, tables), (W, C), batch, params,
+                                        tables, _NO_NOISE, np.zeros(2, np.uint64),
+                                        np.zeros((1, 1))))
 
     def run(self, W: np.ndarray, C: np.ndarray, batch: Batch, params: KernelParams, tables,
             states: np.ndarray, stats: np.ndarray) -> None:

@@ -85,7 +85,7 @@ def _pair2_step(run, a, b, lr, neg_scale):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
-def _step6(run, a, b, lr, first):
+def _lane_step(run, a, b, lr, first):
     """Two steps (``b >= 0``) or one (``b < 0``) for k = 5 shared, on the 16-lane path.
 
     The arithmetic of :func:`_pair2_step` / :func:`_pair_step`, with the gradients of all
@@ -234,7 +234,7 @@ def sg6_window(negatives, buf, i, lo, hi, lr, run):
         if t < n and ctx[t] != a:
             b = ctx[t]
             t += 1
-        _step6(run, a, b, lr, first)
+        _lane_step(run, a, b, lr, first)
     _shared_window_end(run)
 
 

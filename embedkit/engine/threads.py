@@ -1,4 +1,4 @@
-"""Threads for the kernels: a batch's chunk slices trained at once, the GIL released.
+"""Running the kernels: chunk slices on threads at once (GIL released), and compile checks.
 
 The training kernels are plain ``nogil`` functions; parallelism comes from Python threads, one
 contiguous slice of chunks each. This keeps Numba's parallel compiler (slow to compile, and
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["run_parallel"]
+__all__ = ["run_parallel", "is_compiled"]
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 
@@ -24,3 +24,22 @@ def run_parallel(fn: Callable[..., object], jobs: Sequence[tuple]) -> list:
         pool = _POOLS[len(jobs)] = ThreadPoolExecutor(len(jobs),
                                                       thread_name_prefix="embedkit-kernel")
     return [f.result() for f in [pool.submit(fn, *job) for job in jobs]]
+
+
+def is_compiled(dispatcher, args: tuple) -> bool:
+    """Has ``dispatcher`` code for ``args``, in this process or in Numba's on-disk cache?
+
+    ``False`` means the next call compiles (the first run after an install or an upgrade).
+    Reads Numba's cache index, whose layout is Numba's own: when it cannot be read, the answer
+    is ``False`` (a message about compiling is then at worst shown needlessly).
+    """
+    import numba
+
+    sig = tuple(numba.typeof(a) for a in args)
+    if sig in dispatcher.overloads:
+        return True
+    try:
+        index = dispatcher._cache._cache_file._load_index()  # noqa: SLF001 - Numba internals
+        return any(key[0] == sig for key in index)
+    except Exception:  # noqa: BLE001 - any failure means "unknown"
+        return False

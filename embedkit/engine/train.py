@@ -319,6 +319,12 @@ def train(
     since_refresh = 0
     history: list[EpochStats] = []
     bar = _progress_bar(progress, words_per_epoch * config.epochs, unit)
+    compiling = blocks is None and not objective.is_compiled(W, C, params, tables)
+    if compiling:
+        logger.info("compiling the engine for this configuration (first run only; Numba caches "
+                    "it on disk)")
+        if bar is not None:
+            bar.set_description("embedkit: compiling the engine (first run only)")
     logger.info(
         "training %s vectors of dim %d: %d epochs x ~%d %ss, %d threads, sampler %r",
         n, config.dim, config.epochs, words_per_epoch, unit, threads, sampler,
@@ -354,6 +360,9 @@ def train(
                         totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw
+                    if compiling and bar is not None:
+                        bar.set_description("embedkit")
+                        compiling = False
                     if bar is not None:
                         bar.update(batch.n_raw)
                         pairs = max(totals[STAT_PAIRS], 1.0)

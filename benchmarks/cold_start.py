@@ -1,0 +1,120 @@
+"""Cold start: what a first run pays in Numba compilation, path by path.
+
+Every path runs in its own subprocess with an empty ``NUMBA_CACHE_DIR`` (a fresh install, a
+new machine, a new Dask worker), then once more with the cache it left (the second run). It
+prints, per path: import seconds, compile seconds (Numba's own compile events, exclusive time
+per function), the rest of the fit, the warm fit, and the functions that took the most
+compile time.
+
+    python benchmarks/cold_start.py                 # every path
+    python benchmarks/cold_start.py w2v-sg node2vec  # some paths
+    python benchmarks/cold_start.py --demo           # also time `embedkit demo` cold and warm
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+#: name -> code that fits a tiny model (``emb`` imported as ``embedkit``)
+PATHS = {
+    "w2v-sg": "emb.Word2Vec(dim=16, min_count=1, epochs=1, **kw).fit(TOKENS)",
+    "w2v-cbow": "emb.Word2Vec(dim=16, min_count=1, epochs=1, sg=False, **kw).fit(TOKENS)",
+    "w2v-per-pair": "emb.Word2Vec(dim=16, min_count=1, epochs=1, shared_negatives=False, **kw)"
+                    ".fit(TOKENS)",
+    "w2v-k3": "emb.Word2Vec(dim=16, min_count=1, epochs=1, negative=3, **kw).fit(TOKENS)",
+    "node2vec": "emb.Node2Vec(dim=16, p=0.5, q=2.0, walk_length=10, walks_per_node=2, **kw)"
+                ".fit(GRAPH)",
+    "deepwalk": "emb.DeepWalk(dim=16, walk_length=10, walks_per_node=2, **kw).fit(GRAPH)",
+    "kmer2vec": "emb.Kmer2Vec(k=4, dim=16, **kw).fit(DNA)",
+    "kmer2vec-range": "emb.Kmer2Vec(k_range=(3, 5), dim=16, **kw).fit(DNA)",
+    "hard": "emb.Word2Vec(dim=16, min_count=1, epochs=1, sampler='hard', **kw).fit(TOKENS)",
+    "spelling": "emb.Word2Vec(dim=16, min_count=1, epochs=1, sampler='spelling', **kw)"
+                ".fit(TOKENS)",
+    "blocks": "emb.Word2Vec(dim=16, min_count=1, epochs=1, threads=2, parallel='blocks', "
+              "progress=False).fit(TOKENS)",
+    "softmax": "emb.Word2Vec(dim=16, min_count=1, epochs=1, objective='softmax', **kw)"
+               ".fit(TOKENS)",
+}
+
+_CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from numba.core import event
+import numpy as np
+import networkx as nx
+import embedkit as emb
+t_import = time.perf_counter() - t0
+rng = np.random.default_rng(0)
+words = [f"w{i}" for i in range(60)]
+TOKENS = [list(rng.choice(words, 20)) for _ in range(50)]
+GRAPH = nx.karate_club_graph()
+DNA = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(5)]
+kw = dict(threads=1, progress=False, random_state=0)
+stack, excl = [], {}
+class Listener(event.Listener):
+    def on_start(self, ev):
+        stack.append([time.perf_counter(), 0.0])
+    def on_end(self, ev):
+        start, child = stack.pop()
+        took = time.perf_counter() - start
+        name = getattr(ev.data.get("dispatcher"), "py_func", None)
+        name = f"{name.__module__}.{name.__qualname__}" if name else "?"
+        excl[name] = excl.get(name, 0.0) + took - child
+        if stack:
+            stack[-1][1] += took
+listener = Listener()
+event.register("numba:compile", listener)
+t1 = time.perf_counter()
+exec(CODE)
+t_fit = time.perf_counter() - t1
+print(json.dumps({"import": t_import, "fit": t_fit, "compile": sum(excl.values()),
+                  "top": sorted(excl.items(), key=lambda kv: -kv[1])[:4]}))
+"""
+
+
+def _run_child(code: str, cache: str) -> dict:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    out = subprocess.run([sys.executable, "-c", _CHILD.replace("CODE", repr(code))], env=env,
+                         capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _time_demo(cache: str) -> float:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from embedkit.cli import main; main(['demo'])"],
+                   env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("paths", nargs="*", default=list(PATHS), help=f"of {', '.join(PATHS)}")
+    ap.add_argument("--demo", action="store_true", help="also time `embedkit demo`")
+    args = ap.parse_args(argv)
+    print(f"{'path':<16}{'import s':>9}{'compile s':>10}{'fit s':>8}{'warm fit s':>11}"
+          "  most compile time")
+    for name in args.paths:
+        with tempfile.TemporaryDirectory(prefix="embedkit-cold-") as cache:
+            cold = _run_child(PATHS[name], cache)
+            warm = _run_child(PATHS[name], cache)
+        top = ", ".join(f"{k.rsplit('.', 1)[-1]} {v:.1f}" for k, v in cold["top"][:3])
+        print(f"{name:<16}{cold['import']:>9.1f}{cold['compile']:>10.1f}{cold['fit']:>8.1f}"
+              f"{warm['fit']:>11.2f}  {top}", flush=True)
+    if args.demo:
+        with tempfile.TemporaryDirectory(prefix="embedkit-cold-") as cache:
+            cold = _time_demo(cache)
+            warm = _time_demo(cache)
+        print(f"embedkit demo: {cold:.1f} s cold, {warm:.1f} s warm (wall, install excluded)")
+
+
+if __name__ == "__main__":
+    main()
