@@ -8,7 +8,7 @@ On the shared corpus (``../shared/data/text/corpus.txt.gz``, else the bundled on
 thread and CPU time, it measures:
 
 * ``c_prep``: drawing an epoch's subsample and reduced windows and filing the kept positions by
-  centre block (``embedkit.distributed.cells.prepare_batch``), per raw token;
+  centre block (``embedkit.engine.cells.prepare_batch``), per raw token;
 * ``c_visit``: what a cell pays for a centre of its output block whose window holds no context
   of its input block (the window test and the skipped steps of the negative stream): the cell
   of the tail block is run with an empty input block, so it visits every centre and trains
@@ -33,9 +33,10 @@ SHARED = HERE.parent.parent / "shared" / "data"
 
 
 def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float, float]:
-    from embedkit.distributed.blocks import plan_blocks
-    from embedkit.distributed.cells import prepare_batch, train_cell_chunks
-    from embedkit.engine.kernels import N_STATS, KernelParams
+    from embedkit.engine.block_plan import plan_blocks
+    from embedkit.engine.cells import prepare_batch, train_cell_chunks
+    from embedkit.engine.objectives import kernel_mode
+    from embedkit.engine.params import N_STATS, Batch, KernelParams
     from embedkit.engine.train import _chunk_bounds, padded_dim
     from embedkit.rng import engine_states
     from embedkit.samplers.base import make_tables
@@ -54,8 +55,9 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
         bounds = _chunk_bounds(b.offsets, 10_000)
         states = engine_states(0, 0, 0, bounds.size - 1)
         chunk_pos = b.offsets[bounds[:-1]].astype(np.float64)
-        prepared.append((prepare_batch(b.ids, b.offsets, bounds, chunk_pos, 1.0, keep, block_of,
-                                       n_blocks, params, states.copy()), bounds, states))
+        batch = Batch(b.ids, b.offsets, bounds, chunk_pos, 1.0, keep)
+        prepared.append((prepare_batch(batch, block_of, n_blocks, params, states.copy()), bounds,
+                         states))
     t_prep = time.process_time() - t0
     j = n_blocks - 1
     lo, hi = plan.block(j)
@@ -65,15 +67,16 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
     C = np.zeros((hi - lo, padded_dim(dim)), np.float32)
     visited = 0
     t0 = time.process_time()
-    for (kept, sent_off, sent_lr, eff, cpos, cptr), bounds, states in prepared:
+    mode = kernel_mode(cell, tables)
+    for prep, bounds, states in prepared:
         n_chunks = bounds.size - 1
         stats = np.zeros((n_chunks, N_STATS))
-        train_cell_chunks(W, C, kept, sent_off, sent_lr, eff, cpos, cptr, bounds, j, n_blocks,
-                          cell, tables, states.copy(), stats)
+        train_cell_chunks(mode, (W, C), prep, j, n_blocks, cell, tables, states.copy(), stats)
+        cptr = prep.cptr
         visited += int(sum(cptr[c * n_blocks + j + 1] - cptr[c * n_blocks + j]
                            for c in range(n_chunks)))
     t_visit = time.process_time() - t0
-    kept_total = sum(p[0][0].size for p in prepared)
+    kept_total = sum(p[0].kept.size for p in prepared)
     return t_prep / n_raw * 1e9, t_visit / max(visited, 1) * 1e9, kept_total / n_raw
 
 

@@ -133,7 +133,7 @@ def draw_general(run, target, buf, lo, hi, centre):
         mask[t] = 0 if bad else 1
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, forceinline=True, _nrt=False)
 def draw_plain(run, target, buf, lo, hi, centre):
     """Negatives from the alias table alone, drawn one window ahead.
 
@@ -173,7 +173,7 @@ def draw_negatives(negatives, run, target, buf, lo, hi, centre):
 _DRAWS = {PlainNegatives: draw_plain, TableNegatives: draw_general}
 
 
-@overload(draw_negatives, jit_options={"nogil": True, "_nrt": False})
+@overload(draw_negatives, jit_options={"nogil": True, "_nrt": False, "forceinline": True})
 def _draw_negatives_impl(negatives, run, target, buf, lo, hi, centre):
     fn = _DRAWS[negatives.instance_class]
 

@@ -90,7 +90,7 @@ def window_update(mode, buf, i, lo, hi, lr, run):
     raise NotImplementedError("window_update runs inside jitted kernels only")
 
 
-@overload(window_update, jit_options={"nogil": True, "_nrt": False})
+@overload(window_update, jit_options={"nogil": True, "_nrt": False, "forceinline": True})
 def _window_update_impl(mode, buf, i, lo, hi, lr, run):
     fn = WINDOWS[mode.types[0].instance_class]
 
@@ -112,7 +112,7 @@ def _scores_size_impl(mode, n_vocab):
     return lambda mode, n_vocab: 0
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, forceinline=True, _nrt=False)
 def _prefetch_next(run, buf, i, n):
     """Prefetch the next centre's output row and the input row entering the window."""
     if i + 1 < n:
