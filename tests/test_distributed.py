@@ -23,7 +23,7 @@ from embedkit.distributed.sharding import (  # noqa: E402
     finish_vocab,
     merge_counts,
 )
-from embedkit.distributed.train import _init_block  # noqa: E402
+from embedkit.distributed.tasks import init_block  # noqa: E402
 from embedkit.engine.train import init_weights  # noqa: E402
 from embedkit.models.kmer2vec import Kmer2Vec  # noqa: E402
 
@@ -111,8 +111,8 @@ def test_init_blocks_are_rows_of_the_single_process_init():
     assert W.ctypes.data % 64 == 0  # and starting on a cache line
     np.testing.assert_array_equal(W[:, :7], init_weights(37, 7, 5)[0])
     for lo, hi in [(0, 37), (3, 11), (11, 12), (36, 37)]:
-        np.testing.assert_array_equal(_init_block(37, 7, 5, lo, hi, False), W[lo:hi])
-    assert not _init_block(37, 7, 5, 2, 4, True).any()
+        np.testing.assert_array_equal(init_block(37, 7, 5, lo, hi, False), W[lo:hi])
+    assert not init_block(37, 7, 5, 2, 4, True).any()
 
 
 def test_text_shards_cover_the_file_and_merge_in_first_seen_order(tmp_path, lines):

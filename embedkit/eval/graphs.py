@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from embedkit.contexts.graph import Graph, _from_arrays, as_graph
+from embedkit.contexts.graph import Graph, as_graph, from_arrays
 
 __all__ = [
     "EDGE_OPERATORS",
@@ -83,7 +83,7 @@ def read_node_labels(path: str, *, sep: str | None = None) -> dict[Hashable, lis
     (209, ['K'])
     """
     from embedkit._io import open_text
-    from embedkit.contexts.graph import _INT_RE
+    from embedkit.contexts.graph import INT_RE
 
     rows: list[tuple[str, list[str]]] = []
     with open_text(path) as f:
@@ -101,7 +101,7 @@ def read_node_labels(path: str, *, sep: str | None = None) -> dict[Hashable, lis
         rows = rows[1:]
     if not rows:
         raise ValueError(f"{path}: no node labels found")
-    to_int = all(_INT_RE.match(n) for n, _ in rows)
+    to_int = all(INT_RE.match(n) for n, _ in rows)
     out: dict[Hashable, list[str]] = {}
     for n, labs in rows:
         out.setdefault(int(n) if to_int else n, []).extend(labs)
@@ -382,8 +382,8 @@ def split_edges(
     test = np.sort(cand[:want])
     mask = np.ones(m, dtype=bool)
     mask[test] = False
-    train = _from_arrays(u[mask], v[mask], None if w is None else w[mask], g.labels,
-                         directed=g.directed, duplicates="max")
+    train = from_arrays(u[mask], v[mask], None if w is None else w[mask], g.labels,
+                        directed=g.directed, duplicates="max")
     pos = np.stack([u[test], v[test]], axis=1)
     neg = _sample_non_edges(g, pos.shape[0], rng)
     return train, pos, neg

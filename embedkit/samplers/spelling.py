@@ -34,13 +34,15 @@ import numpy as np
 from numba import njit
 
 from embedkit.samplers.base import ModelState, SamplerTables, make_tables
-from embedkit.samplers.hard import _is_untrained, _Proposal, _unit_rows
+from embedkit.samplers.hard import Proposal, is_untrained, unit_rows
+from embedkit.strings import osa_distance
 from embedkit.vocab import Vocab
 
 __all__ = [
     "SpellingAware",
     "orthographic_neighbors",
     "edit_distance",
+    "osa_distance",
     "is_kmer_vocabulary",
 ]
 
@@ -50,28 +52,8 @@ _ACGT = frozenset("ACGT")
 
 
 # -- edit distance ------------------------------------------------------------------------------
-def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
-    adjacent characters each cost 1 (a plain-Python reference, O(len(a) * len(b))).
-
-    Examples
-    --------
-    >>> edit_distance("form", "from"), edit_distance("kitten", "sitting")
-    (1, 3)
-    """
-    la, lb = len(a), len(b)
-    d = [[0] * (lb + 1) for _ in range(la + 1)]
-    for i in range(la + 1):
-        d[i][0] = i
-    for j in range(lb + 1):
-        d[0][j] = j
-    for i in range(1, la + 1):
-        for j in range(1, lb + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[la][lb]
+#: Alias of :func:`embedkit.strings.osa_distance` (kept for existing imports).
+edit_distance = osa_distance
 
 
 @njit(nogil=True, cache=True)
@@ -486,16 +468,16 @@ class SpellingAware:
     def _cosine(self, vocab: Vocab, model: ModelState | None, a, b) -> np.ndarray | None:
         if self.proposal is not None:
             if self._cache.get("proposal_vocab") is not vocab:
-                self._cache["proposal"] = _Proposal(self.proposal, vocab)
+                self._cache["proposal"] = Proposal(self.proposal, vocab)
                 self._cache["proposal_vocab"] = vocab
             X = self._cache["proposal"].X
             if X is None:
                 raise TypeError("SpellingAware's proposal must provide vectors (Embeddings or "
                                 "an array), not only a score() method")
-        elif _is_untrained(model):
+        elif is_untrained(model):
             return None
         else:
-            X = _unit_rows(model.vectors)
+            X = unit_rows(model.vectors)
         out = np.empty(a.size, dtype=np.float64)
         step = 32_768  # bounded scratch: X[a] for all pairs at once would be pairs x dim
         for s in range(0, a.size, step):
