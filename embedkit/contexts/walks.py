@@ -71,7 +71,7 @@ def _find(indices, lo, hi, x):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _first_order(indices, lo, deg, alias_prob, alias_idx, weighted, states, c):
+def first_order_step(indices, lo, deg, alias_prob, alias_idx, weighted, states, c):
     """One first-order step from a row starting at ``lo`` with ``deg`` arcs."""
     if weighted:
         r = next_u64(states, c)
@@ -120,7 +120,7 @@ def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, st
                         if extra > 0.0 and rand_float(states, c) * (body + extra) >= body:
                             x = np.int64(t)
                             break
-                        x = np.int64(_first_order(indices, lo, deg, alias_prob, alias_idx,
+                        x = np.int64(first_order_step(indices, lo, deg, alias_prob, alias_idx,
                                                   weighted, states, c))
                         if x == t:
                             a = min(inv_p, env)
@@ -131,7 +131,7 @@ def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, st
                         if a >= env or rand_float(states, c) * env < a:
                             break
                 else:
-                    x = np.int64(_first_order(indices, lo, deg, alias_prob, alias_idx,
+                    x = np.int64(first_order_step(indices, lo, deg, alias_prob, alias_idx,
                                               weighted, states, c))
                 out[base + n] = mapping[x]
                 t = v

@@ -214,6 +214,9 @@ class SGNSModel(BaseEstimator):
             )
         config = self._engine_config()
         sampler = self._resolve_sampler()
+        bind = getattr(sampler, "for_generator", None)
+        if callable(bind):  # a sampler that needs facts of the data (e.g. node types)
+            sampler = bind(generator)
         seed = check_random_state(self.random_state)
         if client is None:
             unused = [k for k, v in distributed_options.items() if v is not None]
