@@ -140,7 +140,9 @@ def _node_type_source(graph: Any, node_type: Any) -> Mapping:
         return read_node_types(node_type)
     if isinstance(node_type, str):
         if hasattr(graph, "nodes") and hasattr(graph, "adj"):  # networkx: an attribute name
-            return {n: d[node_type] for n, d in graph.nodes(data=True) if node_type in d}
+            found = {n: d[node_type] for n, d in graph.nodes(data=True) if node_type in d}
+            if found or not Path(node_type).is_file():
+                return found
         if Path(node_type).is_file():
             return read_node_types(node_type)
         raise TypeError(f"node_type={node_type!r} names a node attribute, which needs a networkx "
