@@ -341,3 +341,35 @@ def test_word_similarity_at_four_blocks_matches_single_process(client):
     four = spearman(fit_distributed(Word2Vec(**kw), path, client=client, blocks=4))
     assert single > 0.3, single
     assert abs(four - single) <= 0.03, (four, single)
+
+
+def test_metapath_walks_shard_on_dask_like_node2vec_walks(client):
+    nx = pytest.importorskip("networkx")
+    from embedkit import Metapath2Vec
+    from embedkit.contexts.metapath import MetapathWalks
+
+    G = nx.Graph()
+    rng = np.random.default_rng(0)
+    for g in range(2):
+        G.add_nodes_from([f"v{g}"], type="venue")
+        for i in range(40):
+            p = f"p{g}_{i}"
+            G.add_node(p, type="paper")
+            G.add_edge(p, f"v{g}")
+            for a in rng.choice(20, 2, replace=False):
+                G.add_node(f"a{g}_{a}", type="author")
+                G.add_edge(p, f"a{g}_{a}")
+    path = ["author", "paper", "venue", "paper", "author"]
+    kw = dict(dim=8, walk_length=20, walks_per_node=4, epochs=2, threads=1, progress=False,
+              random_state=0)
+    walks = MetapathWalks(G, [path], walk_length=20, walks_per_node=4)
+    assert [type(s).__name__ for s in plan_shards(walks, 3)] == ["WalkShard"] * 3
+    # K = 1, one shard: exactly the single-process fit
+    one = fit_distributed(Metapath2Vec([path], **kw), G, client=client, blocks=1, shards=1)
+    ref = Metapath2Vec([path], **kw).fit(G)
+    np.testing.assert_array_equal(one.embeddings_.vectors, ref.embeddings_.vectors)
+    two = Metapath2Vec([path], **kw).fit(G, client=client, blocks=2, shards=3)
+    assert two.blocks_.n_blocks == 2
+    assert set(two.embeddings_.index_to_key) == set(ref.embeddings_.index_to_key)
+    with pytest.raises(ValueError, match="frequency-based sampler"):
+        Metapath2Vec([path], sampler="typed", **kw).fit(G, client=client)
