@@ -223,15 +223,15 @@ class SGNSModel(BaseEstimator):
             if unused or trainer is not None:
                 raise ValueError(f"{', '.join(unused) or 'trainer'}= needs a Dask client "
                                  "(client=...)")
+            threads = resolve_threads(self.threads)
             t0 = time.perf_counter()
             vocab = self._build_vocab(generator)
             vocab_seconds = time.perf_counter() - t0
             logger.info("vocabulary: %d %ss from %d tokens (%.1fs)", len(vocab), self._unit,
                         vocab.n_raw_tokens, vocab_seconds)
             W, C, history = train(
-                generator, vocab, sampler, config, seed=seed,
-                threads=resolve_threads(self.threads), progress=bool(self.progress),
-                unit=self._unit,
+                generator, vocab, sampler, config, seed=seed, threads=threads,
+                progress=bool(self.progress), unit=self._unit,
             )
         else:
             if trainer is None:
