@@ -373,3 +373,43 @@ def test_metapath_walks_shard_on_dask_like_node2vec_walks(client):
     assert set(two.embeddings_.index_to_key) == set(ref.embeddings_.index_to_key)
     with pytest.raises(ValueError, match="frequency-based sampler"):
         Metapath2Vec([path], sampler="typed", **kw).fit(G, client=client)
+
+
+class _Cycles:
+    """A user's own context generator (not Shardable): sequences ``i, i+1, ... (mod n)``."""
+
+    def __init__(self, n: int = 30, length: int = 12, count: int = 200) -> None:
+        self.n, self.length, self.count = n, length, count
+
+    def _seqs(self, seed: int, epoch: int):
+        rng = np.random.default_rng([seed, epoch])
+        return [(rng.integers(self.n) + np.arange(self.length)) % self.n
+                for _ in range(self.count)]
+
+    def build_vocab(self, *, min_count, max_vocab_size, subsample):
+        from embedkit.vocab import Vocab
+
+        counts = np.bincount(np.concatenate(self._seqs(0, 0)), minlength=self.n)
+        return Vocab.from_arrays(list(range(self.n)), counts, min_count=min_count,
+                                 max_vocab_size=max_vocab_size, subsample=subsample)
+
+    def tokens_per_epoch(self, vocab):
+        return self.count * self.length
+
+    def batches(self, vocab, *, epoch, seed):
+        from embedkit.contexts.base import make_batch
+
+        ids = np.array([vocab.key_to_index.get(i, -1) for i in range(self.n)], np.int32)
+        yield make_batch([ids[s] for s in self._seqs(seed, epoch)])
+
+
+def test_any_generator_trains_on_dask_through_the_generic_estimator(client):
+    from embedkit import SGNS
+
+    kw = dict(dim=8, window=3, epochs=2, threads=1, progress=False, random_state=1)
+    one = SGNS(_Cycles(), **kw).fit(client=client, blocks=1)
+    ref = SGNS(_Cycles(), **kw).fit()
+    np.testing.assert_array_equal(one.embeddings_.vectors, ref.embeddings_.vectors)
+    assert [type(s).__name__ for s in plan_shards(_Cycles(), 4)] == ["GeneratorShard"]
+    two = SGNS(_Cycles(), **kw).fit(client=client, blocks=2)
+    assert two.blocks_.n_blocks == 2 and len(two.embeddings_) == 30
