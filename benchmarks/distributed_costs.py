@@ -37,7 +37,7 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
     from embedkit.engine.cells import prepare_batch, train_cell_chunks
     from embedkit.engine.objectives import kernel_mode
     from embedkit.engine.params import N_STATS, Batch, KernelParams
-    from embedkit.engine.train import _chunk_bounds, padded_dim
+    from embedkit.engine.train import chunk_bounds, padded_dim
     from embedkit.rng import engine_states
     from embedkit.samplers.base import make_tables
 
@@ -52,7 +52,7 @@ def measure(batches, vocab, n_blocks: int, dim: int = 100) -> tuple[float, float
     prepared = []
     t0 = time.process_time()
     for b in batches:
-        bounds = _chunk_bounds(b.offsets, 10_000)
+        bounds = chunk_bounds(b.offsets, 10_000)
         states = engine_states(0, 0, 0, bounds.size - 1)
         chunk_pos = b.offsets[bounds[:-1]].astype(np.float64)
         batch = Batch(b.ids, b.offsets, bounds, chunk_pos, 1.0, keep)

@@ -2,8 +2,8 @@
 
 The functions here implement :meth:`Embeddings.save <embedkit.embeddings.Embeddings.save>`,
 :meth:`~embedkit.embeddings.Embeddings.load`, and the word2vec text/binary readers and writer
-(interoperable with word2vec.c and gensim). ``Embeddings`` is imported lazily to avoid an
-import cycle (:mod:`embedkit.embeddings` imports this module).
+(interoperable with word2vec.c and gensim). The loaders build the class their caller passes
+(``cls``), so this module never imports :mod:`embedkit.embeddings` (which imports it).
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ import os
 import re
 import zipfile
 from collections.abc import Hashable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 
 from embedkit._io import atomic_write, open_binary, open_text
 
-if TYPE_CHECKING:
-    from embedkit.embeddings import Embeddings
+#: The vectors class (embedkit.embeddings.Embeddings); callers pass it, so persist never
+#: imports it (no embeddings <-> persist cycle).
+Embeddings = Any
 
 __all__ = [
     "FORMAT_NAME",
@@ -309,7 +310,7 @@ def save_npz(emb: Embeddings, path: PathLike) -> None:
 
 
 def load_npz(path: PathLike, cls: type[Embeddings] | None = None) -> Embeddings:
-    """Load a file written by :func:`save_npz` as ``cls`` (default :class:`Embeddings`).
+    """Load a file written by :func:`save_npz` as ``cls`` (the caller's Embeddings class).
 
     See :meth:`Embeddings.load <embedkit.embeddings.Embeddings.load>`.
     """
@@ -337,9 +338,9 @@ def load_npz(path: PathLike, cls: type[Embeddings] | None = None) -> Embeddings:
 
 
 def from_npz(data: Any, name: str, cls: type[Embeddings] | None = None) -> Embeddings:
-    """Build ``cls`` (default :class:`Embeddings`) from an open ``.npz`` archive ``data``."""
-    if cls is None:
-        from embedkit.embeddings import Embeddings as cls
+    """Build ``cls`` (the caller's Embeddings class) from an open ``.npz`` archive ``data``."""
+    if cls is None:  # the caller passes its class: persist never imports Embeddings
+        raise TypeError("cls (the Embeddings class to build) is required")
     if "meta" not in data.files:
         raise ValueError("no embedkit metadata (missing 'meta' entry)")
     meta = _array_json(data["meta"], "meta")
@@ -436,8 +437,8 @@ def load_word2vec_format(
     See :meth:`Embeddings.load_word2vec_format
     <embedkit.embeddings.Embeddings.load_word2vec_format>`.
     """
-    if cls is None:
-        from embedkit.embeddings import Embeddings as cls
+    if cls is None:  # the caller passes its class: persist never imports Embeddings
+        raise TypeError("cls (the Embeddings class to build) is required")
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(2, "No such file or directory", name)

@@ -23,7 +23,7 @@ from embedkit.distributed.sharding import (  # noqa: E402
     finish_vocab,
     merge_counts,
 )
-from embedkit.distributed.train import _init_block  # noqa: E402
+from embedkit.distributed.tasks import init_block  # noqa: E402
 from embedkit.engine.train import init_weights  # noqa: E402
 from embedkit.models.kmer2vec import Kmer2Vec  # noqa: E402
 
@@ -111,8 +111,8 @@ def test_init_blocks_are_rows_of_the_single_process_init():
     assert W.ctypes.data % 64 == 0  # and starting on a cache line
     np.testing.assert_array_equal(W[:, :7], init_weights(37, 7, 5)[0])
     for lo, hi in [(0, 37), (3, 11), (11, 12), (36, 37)]:
-        np.testing.assert_array_equal(_init_block(37, 7, 5, lo, hi, False), W[lo:hi])
-    assert not _init_block(37, 7, 5, 2, 4, True).any()
+        np.testing.assert_array_equal(init_block(37, 7, 5, lo, hi, False), W[lo:hi])
+    assert not init_block(37, 7, 5, 2, 4, True).any()
 
 
 def test_text_shards_cover_the_file_and_merge_in_first_seen_order(tmp_path, lines):
@@ -341,3 +341,75 @@ def test_word_similarity_at_four_blocks_matches_single_process(client):
     four = spearman(fit_distributed(Word2Vec(**kw), path, client=client, blocks=4))
     assert single > 0.3, single
     assert abs(four - single) <= 0.03, (four, single)
+
+
+def test_metapath_walks_shard_on_dask_like_node2vec_walks(client):
+    nx = pytest.importorskip("networkx")
+    from embedkit import Metapath2Vec
+    from embedkit.contexts.metapath import MetapathWalks
+
+    G = nx.Graph()
+    rng = np.random.default_rng(0)
+    for g in range(2):
+        G.add_nodes_from([f"v{g}"], type="venue")
+        for i in range(40):
+            p = f"p{g}_{i}"
+            G.add_node(p, type="paper")
+            G.add_edge(p, f"v{g}")
+            for a in rng.choice(20, 2, replace=False):
+                G.add_node(f"a{g}_{a}", type="author")
+                G.add_edge(p, f"a{g}_{a}")
+    path = ["author", "paper", "venue", "paper", "author"]
+    kw = dict(dim=8, walk_length=20, walks_per_node=4, epochs=2, threads=1, progress=False,
+              random_state=0)
+    walks = MetapathWalks(G, [path], walk_length=20, walks_per_node=4)
+    assert [type(s).__name__ for s in plan_shards(walks, 3)] == ["WalkShard"] * 3
+    # K = 1, one shard: exactly the single-process fit
+    one = fit_distributed(Metapath2Vec([path], **kw), G, client=client, blocks=1, shards=1)
+    ref = Metapath2Vec([path], **kw).fit(G)
+    np.testing.assert_array_equal(one.embeddings_.vectors, ref.embeddings_.vectors)
+    two = Metapath2Vec([path], **kw).fit(G, client=client, blocks=2, shards=3)
+    assert two.blocks_.n_blocks == 2
+    assert set(two.embeddings_.index_to_key) == set(ref.embeddings_.index_to_key)
+    with pytest.raises(ValueError, match="frequency-based sampler"):
+        Metapath2Vec([path], sampler="typed", **kw).fit(G, client=client)
+
+
+class _Cycles:
+    """A user's own context generator (not Shardable): sequences ``i, i+1, ... (mod n)``."""
+
+    def __init__(self, n: int = 30, length: int = 12, count: int = 200) -> None:
+        self.n, self.length, self.count = n, length, count
+
+    def _seqs(self, seed: int, epoch: int):
+        rng = np.random.default_rng([seed, epoch])
+        return [(rng.integers(self.n) + np.arange(self.length)) % self.n
+                for _ in range(self.count)]
+
+    def build_vocab(self, *, min_count, max_vocab_size, subsample):
+        from embedkit.vocab import Vocab
+
+        counts = np.bincount(np.concatenate(self._seqs(0, 0)), minlength=self.n)
+        return Vocab.from_arrays(list(range(self.n)), counts, min_count=min_count,
+                                 max_vocab_size=max_vocab_size, subsample=subsample)
+
+    def tokens_per_epoch(self, vocab):
+        return self.count * self.length
+
+    def batches(self, vocab, *, epoch, seed):
+        from embedkit.contexts.base import make_batch
+
+        ids = np.array([vocab.key_to_index.get(i, -1) for i in range(self.n)], np.int32)
+        yield make_batch([ids[s] for s in self._seqs(seed, epoch)])
+
+
+def test_any_generator_trains_on_dask_through_the_generic_estimator(client):
+    from embedkit import SGNS
+
+    kw = dict(dim=8, window=3, epochs=2, threads=1, progress=False, random_state=1)
+    one = SGNS(_Cycles(), **kw).fit(client=client, blocks=1)
+    ref = SGNS(_Cycles(), **kw).fit()
+    np.testing.assert_array_equal(one.embeddings_.vectors, ref.embeddings_.vectors)
+    assert [type(s).__name__ for s in plan_shards(_Cycles(), 4)] == ["GeneratorShard"]
+    two = SGNS(_Cycles(), **kw).fit(client=client, blocks=2)
+    assert two.blocks_.n_blocks == 2 and len(two.embeddings_) == 30

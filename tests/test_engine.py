@@ -17,7 +17,7 @@ from embedkit.engine.kernels import (
     train_chunks,
 )
 from embedkit.engine.negatives import alias_draw
-from embedkit.engine.train import _chunk_bounds, init_weights
+from embedkit.engine.train import chunk_bounds, init_weights
 from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, build_alias_table, make_tables
 from embedkit.vocab import Vocab, keep_probability
@@ -264,6 +264,6 @@ def test_observed_keep_rate_matches_keep_probability():
 def test_chunk_bounds_cover_all_sequences():
     offsets = np.array([0, 5, 5, 30, 31, 60, 100], dtype=np.int64)
     for cw in (1, 10, 35, 1000):
-        b = _chunk_bounds(offsets, cw)
+        b = chunk_bounds(offsets, cw)
         assert b[0] == 0 and b[-1] == offsets.size - 1
         assert np.all(np.diff(b) > 0)

@@ -27,6 +27,9 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
     g.add_argument("--subsample", type=float, default=subsample,
                    help="subsampling threshold t; 0 disables (default %(default)s)")
     g.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    g.add_argument("--objective", default="ns", choices=_objectives(),
+                   help="training objective (default %(default)s; softmax and nce are "
+                   "skip-gram only)")
     g.add_argument("--sampler", default="unigram", help="negative sampler name "
                    "(default %(default)s)")
     g.add_argument("--ns-exponent", type=float, default=0.75,
@@ -50,7 +53,14 @@ def sgns_params(args: argparse.Namespace) -> dict:
         sampler=args.sampler, ns_exponent=args.ns_exponent,
         shrink_window=not args.no_shrink_window, shared_negatives=not args.per_pair_negatives,
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
+        objective=args.objective,
     )
+
+
+def _objectives() -> list[str]:
+    from embedkit.engine.objectives import OBJECTIVES
+
+    return sorted(OBJECTIVES)
 
 
 def save_embeddings(emb, out: str) -> str:

@@ -18,9 +18,16 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
+from embedkit.rng import derive_seed
 from embedkit.vocab import Vocab
 
-__all__ = ["SeqBatch", "ContextGenerator", "make_batch"]
+__all__ = ["SeqBatch", "ContextGenerator", "make_batch", "Counts", "ContextShard", "Shardable",
+           "shard_seed", "SHARD_TOKENS"]
+
+#: Stream tag of per-shard seeds.
+SHARD_STREAM = 0x5A4D
+#: Default work per shard (raw tokens or walk steps) when the number of shards is not given.
+SHARD_TOKENS = 64 * 2**20
 
 
 class SeqBatch(NamedTuple):
@@ -87,4 +94,62 @@ class ContextGenerator(Protocol):
         Random choices (walks, variable k, ...) must use streams derived from
         ``(seed, epoch, chunk)`` with :func:`embedkit.rng.derive_seed`.
         """
+        ...
+
+
+# -- sharding (distributed training) ------------------------------------------------------------
+class Counts(NamedTuple):
+    """Raw token counts of one shard (or of several, merged).
+
+    ``key_kind`` says how keys are kept: ``"hashable"``, a list in first-seen order, or
+    ``"kmer"``, an increasing int64 array of k-mer keys (see :mod:`embedkit.contexts.kmers`).
+    ``facts`` are integer statistics of the data, summed when shards are merged.
+    """
+
+    keys: list | np.ndarray
+    counts: np.ndarray  # int64
+    n_raw: int  # raw tokens (lr schedule)
+    n_raw_per_shard: tuple  # raw tokens of each shard, in shard order
+    key_kind: str = "hashable"
+    facts: dict | None = None
+
+
+def shard_seed(seed: int, shard: int, n_shards: int) -> int:
+    """Seed of shard ``shard``'s streams (the base seed itself when there is only one shard)."""
+    if n_shards == 1:
+        return int(seed)
+    return derive_seed(seed, SHARD_STREAM, shard) & ((1 << 63) - 1)
+
+
+@runtime_checkable
+class ContextShard(Protocol):
+    """A piece of a generator's data that one Dask task counts and streams on its own.
+
+    It is pickled to the workers, so it should carry paths or slices, not open files.
+    ``epoch_invariant`` says whether :meth:`batches` ignores ``(epoch, seed)`` (text, fixed-k
+    k-mers: the encoded stream is cached across epochs) or not (walks: cached per epoch).
+    """
+
+    epoch_invariant: bool
+
+    def count(self) -> Counts:
+        """Raw counts of this shard's tokens (one counting pass)."""
+        ...
+
+    def batches(self, vocab: Vocab, *, epoch: int, seed: int) -> Iterator[SeqBatch]:
+        """This shard's part of an epoch, in order; ``seed`` is :func:`shard_seed`'s."""
+        ...
+
+
+@runtime_checkable
+class Shardable(Protocol):
+    """A context generator that can split itself into shards for distributed training.
+
+    The concatenation of the shards' streams, in order, is the epoch's stream; with one shard it
+    must be exactly the generator's own stream (so one shard reproduces one machine). Shard
+    ``s`` of ``n`` draws its random numbers from ``shard_seed(seed, s, n)``.
+    """
+
+    def shards(self, n_shards: int | None = None) -> list[ContextShard]:
+        """Split into ``n_shards`` shards (None: about one per :data:`SHARD_TOKENS`)."""
         ...

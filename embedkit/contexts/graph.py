@@ -699,3 +699,5 @@ def read_edgelist(
                 "directed" if directed else "undirected",
                 "weighted" if g.weighted else "unweighted")
     return _finish(g, name)
+
+from_arrays, INT_RE = _from_arrays, _INT_RE  # public names for embedkit.eval.graphs

@@ -45,16 +45,37 @@ How sequences become k-mer "sentences" for the SGNS engine
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
 from embedkit.contexts.base import SeqBatch
 from embedkit.contexts.fasta import SequenceSource, check_sequence_source, read_sequences
-from embedkit.rng import derive_seed, rand_below
+from embedkit.contexts.kmer_codes import (
+    BASE_CODE,
+    COMPLEMENT,
+    DIRECT_MAX,
+    KOFF,
+    MAX_K,
+    canonical_kmer,
+    decode_keys,
+    decode_kmer,
+    encode_kmer,
+    kmer_keys,
+    reverse_complement,
+)
+from embedkit.contexts.kmer_scan import (
+    MODE_ALL,
+    MODE_SAMPLE,
+    KeyIndex,
+    KmerBatch,
+    scan_fixed,
+    scan_pieces,
+)
+from embedkit.contexts.kmer_shards import KmerShard, kmer_shards
+from embedkit.rng import derive_seed
+from embedkit.validation import check_int
 from embedkit.vocab import Vocab
 
 __all__ = [
@@ -67,388 +88,26 @@ __all__ = [
     "kmer_keys",
     "reverse_complement",
     "vocab_from_key_counts",
+    "merge_key_counts",
+    "KOFF",
+    "DIRECT_MAX",
 ]
 
-#: Longest supported k-mer (2 bits per base in a 64-bit signed integer key).
-MAX_K = 31
-#: Key ranges up to this size use a direct key -> id table.
-DIRECT_MAX = 4**11
-#: ``KOFF[k]``: first key of length-k k-mers (``sum_{j<k, j>=1} 4**j``).
-KOFF = np.array([0] + [(4**k - 4) // 3 for k in range(1, MAX_K + 2)], dtype=np.int64)
 
-_BASE_CODE = np.full(256, 4, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    _BASE_CODE[_b] = _i
-    _BASE_CODE[_b + 32] = _i
-_BASE_CODE[ord("U")] = _BASE_CODE[ord("u")] = 3
-_COMPLEMENT = bytes.maketrans(b"ACGTUacgtu", b"TGCAAtgcaa")
-_LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
-_MODE_SAMPLE, _MODE_ALL = 0, 1
 _KMER_STREAM = 0x4B4D  # stream tag for variable-k draws
-
-
-# ---------------------------------------------------------------------------------------------
-# Scalar helpers (pure Python; used by tests, evaluation and users)
-# ---------------------------------------------------------------------------------------------
-
-
-def encode_kmer(kmer: str) -> int:
-    """2-bit code of a k-mer (``A=0, C=1, G=2, T=3``, first base most significant).
-
-    Examples
-    --------
-    >>> encode_kmer("ACGT"), encode_kmer("tt")
-    (27, 15)
-    """
-    if not 1 <= len(kmer) <= MAX_K:
-        raise ValueError(f"k-mer length must be 1..{MAX_K}, got {len(kmer)}")
-    code = 0
-    for ch in kmer.encode("ascii", errors="replace"):
-        c = int(_BASE_CODE[ch])
-        if c > 3:
-            raise ValueError(f"{kmer!r} holds a non-ACGT symbol")
-        code = code * 4 + c
-    return code
-
-
-def decode_kmer(code: int, k: int) -> str:
-    """The k-mer string of a 2-bit ``code``.
-
-    Examples
-    --------
-    >>> decode_kmer(27, 4)
-    'ACGT'
-    """
-    if not 1 <= k <= MAX_K or not 0 <= code < 4**k:
-        raise ValueError(f"code {code} is not a valid {k}-mer code")
-    return "".join("ACGT"[(code >> (2 * (k - 1 - j))) & 3] for j in range(k))
-
-
-def reverse_complement(seq: str) -> str:
-    """Reverse complement of a DNA string (case kept; non-ACGTU symbols map to ``N``).
-
-    Examples
-    --------
-    >>> reverse_complement("AACGTn")
-    'NACGTT'
-    """
-    table = str.maketrans("ACGTUacgtu", "TGCAAtgcaa")
-    out = seq.translate(table)[::-1]
-    return "".join(c if c in "ACGTacgt" else "N" for c in out)
-
-
-def canonical_kmer(kmer: str) -> str:
-    """The canonical form: the smaller of a k-mer and its reverse complement (upper case).
-
-    Examples
-    --------
-    >>> canonical_kmer("TTG"), canonical_kmer("CAA")
-    ('CAA', 'CAA')
-    """
-    up = kmer.upper()
-    return min(up, reverse_complement(up))
-
-
-def kmer_keys(kmers: list[str]) -> np.ndarray:
-    """Integer keys (``code + KOFF[k]``) of k-mer strings, vectorised per length.
-
-    Examples
-    --------
-    >>> kmer_keys(["A", "AC"]).tolist()
-    [0, 5]
-    """
-    out = np.empty(len(kmers), dtype=np.int64)
-    lengths = np.array(list(map(len, kmers)), dtype=np.int64)
-    for k in np.unique(lengths):
-        k = int(k)
-        if not 1 <= k <= MAX_K:
-            raise ValueError(f"k-mer length must be 1..{MAX_K}, got {k}")
-        where = np.flatnonzero(lengths == k)
-        raw = "".join(kmers[i] for i in where).encode("ascii", errors="replace")
-        digits = _BASE_CODE[np.frombuffer(raw, dtype=np.uint8)].reshape(-1, k).astype(np.int64)
-        if digits.size and digits.max() > 3:
-            bad = kmers[int(where[np.flatnonzero(digits.max(axis=1) > 3)[0]])]
-            raise ValueError(f"{bad!r} holds a non-ACGT symbol")
-        weights = np.int64(4) ** np.arange(k - 1, -1, -1, dtype=np.int64)
-        out[where] = digits @ weights + KOFF[k]
-    return out
-
-
-def decode_keys(keys: np.ndarray) -> list[str]:
-    """k-mer strings of integer keys (the inverse of :func:`kmer_keys`), vectorised.
-
-    Examples
-    --------
-    >>> decode_keys(np.array([5, 0]))
-    ['AC', 'A']
-    """
-    keys = np.asarray(keys, dtype=np.int64)
-    ks = np.searchsorted(KOFF, keys, side="right") - 1
-    groups = np.unique(ks)
-    parts = []
-    for k in groups:
-        k = int(k)
-        where = np.flatnonzero(ks == k) if groups.size > 1 else slice(None)
-        codes = keys[where] - KOFF[k]
-        shifts = np.arange(2 * (k - 1), -1, -2, dtype=np.int64)
-        digits = ((codes[:, None] >> shifts) & 3).astype(np.uint8)
-        letters = np.ascontiguousarray(_LETTERS[digits])
-        parts.append((where, letters.view(f"S{k}").ravel().astype(f"U{k}").tolist()))
-    if len(parts) == 1:
-        return parts[0][1]
-    out: list[str] = [""] * keys.size
-    for where, strings in parts:
-        for i, text in zip(where.tolist(), strings, strict=True):
-            out[i] = text
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Kernel
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(nogil=True, cache=True)
-def _scan_pieces(buf, lo, own_end, hi, stride, k_low, k_high, canonical, mode, max_len,
-                 base_code, koff, state, out_keys, out_lens, piece_nkeys, stats):
-    """k-mer keys of every piece of ``buf``; returns ``(n_keys, n_runs)``.
-
-    Piece ``i`` owns grid positions ``lo[i], lo[i] + stride, ... < own_end[i]`` and may read
-    bytes up to ``hi[i]``. ``mode == 0``: one k-mer per valid position (length drawn from
-    ``k_low..k_high`` when they differ); ``mode == 1``: every length at every valid position.
-    ``out_lens`` receives run lengths (keys per run). ``stats`` accumulates
-    ``[skipped bases, valid positions]``.
-    """
-    K = k_high
-    n_keys = 0
-    n_runs = 0
-    span = k_high - k_low + 1
-    for i in range(lo.shape[0]):
-        a = lo[i]
-        e = own_end[i]
-        h = hi[i]
-        for j in range(a, e):
-            if base_code[buf[j]] > 3:
-                stats[0] += 1
-        start_keys = n_keys
-        last_bad = a - 1
-        scanned = a
-        run_len = 0
-        prev = a - 2 * stride - 1
-        p = a
-        while p < e and p + K <= h:
-            while scanned < p + K:
-                if base_code[buf[scanned]] > 3:
-                    last_bad = scanned
-                scanned += 1
-            if last_bad >= p:  # a break inside the k-mer: jump past it on the grid
-                p += ((last_bad - p) // stride + 1) * stride
-                continue
-            stats[1] += 1
-            cont = run_len > 0 and prev == p - stride and last_bad < prev
-            if run_len > 0 and (not cont or run_len >= max_len):
-                out_lens[n_runs] = run_len
-                n_runs += 1
-                run_len = 0
-            if mode == 0:
-                kk = k_high if span == 1 else k_low + rand_below(state, 0, span)
-                fwd = np.int64(0)
-                rc = np.int64(0)
-                for j in range(kk):
-                    c = np.int64(base_code[buf[p + j]])
-                    fwd = (fwd << 2) | c
-                    rc |= (3 - c) << (2 * j)
-                code = min(fwd, rc) if canonical else fwd
-                out_keys[n_keys] = code + koff[kk]
-                n_keys += 1
-                run_len += 1
-            else:
-                fwd = np.int64(0)
-                rc = np.int64(0)
-                for j in range(k_high):
-                    c = np.int64(base_code[buf[p + j]])
-                    fwd = (fwd << 2) | c
-                    rc |= (3 - c) << (2 * j)
-                    if j + 1 >= k_low:
-                        code = min(fwd, rc) if canonical else fwd
-                        out_keys[n_keys] = code + koff[j + 1]
-                        n_keys += 1
-                        run_len += 1
-            prev = p
-            p += stride
-        if run_len > 0:
-            out_lens[n_runs] = run_len
-            n_runs += 1
-        piece_nkeys[i] = n_keys - start_keys
-    return n_keys, n_runs
-
-
-@njit(nogil=True, cache=True)
-def _scan_fixed(buf, lo, own_end, hi, stride, k, canonical, max_len, base_code, koff,
-                out_keys, out_lens, piece_nkeys, stats):
-    """:func:`_scan_pieces` for one fixed k, with rolling forward / reverse-complement codes.
-
-    ``valid`` counts the consecutive A/C/G/T bases ending at base ``j``; the k-mer starting at
-    ``p = j - k + 1`` is valid when ``valid >= k`` and continues the run when the previous
-    grid k-mer and the gap are clean too (``valid >= k + stride``).
-    """
-    n_keys = 0
-    n_runs = 0
-    mask = (np.int64(1) << (2 * k)) - 1
-    shift = 2 * (k - 1)
-    off = koff[k]
-    for i in range(lo.shape[0]):
-        a = lo[i]
-        e = own_end[i]
-        stop = min(hi[i], e + k - 1)
-        start_keys = n_keys
-        fwd = np.int64(0)
-        rc = np.int64(0)
-        valid = 0
-        run_len = 0
-        for j in range(a, stop):
-            c = base_code[buf[j]]
-            if c > 3:
-                if j < e:
-                    stats[0] += 1
-                valid = 0
-                continue
-            c64 = np.int64(c)
-            fwd = ((fwd << 2) | c64) & mask
-            rc = (rc >> 2) | ((3 - c64) << shift)
-            valid += 1
-            if valid >= k and (stride == 1 or (j - k + 1 - a) % stride == 0):
-                stats[1] += 1
-                if run_len > 0 and (valid < k + stride or run_len >= max_len):
-                    out_lens[n_runs] = run_len
-                    n_runs += 1
-                    run_len = 0
-                code = min(fwd, rc) if canonical else fwd
-                out_keys[n_keys] = code + off
-                n_keys += 1
-                run_len += 1
-        if run_len > 0:
-            out_lens[n_runs] = run_len
-            n_runs += 1
-        piece_nkeys[i] = n_keys - start_keys
-    return n_keys, n_runs
-
-
-@njit(nogil=True, cache=True)
-def _map_direct(keys, table, base, out):
-    """``out[i] = table[keys[i] - base]``, or -1 outside the table."""
-    n = table.shape[0]
-    for i in range(keys.shape[0]):
-        r = keys[i] - base
-        out[i] = table[r] if 0 <= r < n else -1
-
-
-# ---------------------------------------------------------------------------------------------
-# Streaming records into pieces
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Batch:
-    buf: np.ndarray  # uint8
-    lo: np.ndarray  # int64 per piece
-    own_end: np.ndarray
-    hi: np.ndarray
-    record: np.ndarray  # int64: record index of each piece
-    n_bases: int
-
-
-@njit(nogil=True, cache=True)
-def _hash_slot(key, mask):
-    """Fibonacci hashing of an int64 key to a slot of a power-of-two table."""
-    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
-    return np.int64((h ^ (h >> np.uint64(29))) & np.uint64(mask))
-
-
-@njit(nogil=True, cache=True)
-def _hash_build(keys, slots_key, slots_id):
-    mask = slots_key.shape[0] - 1
-    for i in range(keys.shape[0]):
-        s = _hash_slot(keys[i], mask)
-        while slots_key[s] != -1:
-            s = (s + 1) & mask
-        slots_key[s] = keys[i]
-        slots_id[s] = i
-
-
-@njit(nogil=True, cache=True)
-def _hash_lookup(keys, slots_key, slots_id, out):
-    mask = slots_key.shape[0] - 1
-    for i in range(keys.shape[0]):
-        key = keys[i]
-        s = _hash_slot(key, mask)
-        found = -1
-        while True:
-            k = slots_key[s]
-            if k == key:
-                found = slots_id[s]
-                break
-            if k == -1:
-                break
-            s = (s + 1) & mask
-        out[i] = found
-
-
-class _KeyIndex:
-    """Maps k-mer keys to vocabulary ids (-1 when absent).
-
-    A direct table when the vocabulary's key range is small (``<= DIRECT_MAX``), otherwise an
-    open-addressing hash table (linear probing, load factor <= 1/2) built in Numba.
-    """
-
-    def __init__(self, keys: np.ndarray) -> None:
-        keys = np.ascontiguousarray(keys, dtype=np.int64)
-        lo, hi = int(keys.min()), int(keys.max())
-        self.base = lo
-        self.table = None
-        if hi - lo + 1 <= DIRECT_MAX:
-            self.table = np.full(hi - lo + 1, -1, dtype=np.int32)
-            self.table[keys - lo] = np.arange(keys.size, dtype=np.int32)
-        else:
-            size = 1 << int(2 * keys.size).bit_length()
-            self.slots_key = np.full(size, -1, dtype=np.int64)
-            self.slots_id = np.full(size, -1, dtype=np.int32)
-            _hash_build(keys, self.slots_key, self.slots_id)
-
-    @classmethod
-    def from_vocab(cls, vocab: Vocab) -> _KeyIndex:
-        return cls(kmer_keys([str(k) for k in vocab.index_to_key]))
-
-    def __call__(self, keys: np.ndarray) -> np.ndarray:
-        out = np.empty(keys.size, dtype=np.int32)
-        if self.table is not None:
-            _map_direct(np.ascontiguousarray(keys, dtype=np.int64), self.table, self.base, out)
-            return out
-        _hash_lookup(np.ascontiguousarray(keys, dtype=np.int64), self.slots_key, self.slots_id,
-                     out)
-        return out
-
-
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return int(value)
 
 
 def resolve_k(k: int, k_range: tuple[int, int] | None) -> tuple[int, int]:
     """``(k_low, k_high)`` from ``k`` or ``k_range``, validated (1 <= k <= 31)."""
     if k_range is None:
-        k = _check_int("k", k, 1, MAX_K)
+        k = check_int("k", k, 1, MAX_K)
         return k, k
     try:
         k_low, k_high = k_range
     except (TypeError, ValueError):
         raise TypeError(f"k_range must be a pair (k_low, k_high), got {k_range!r}") from None
-    k_low = _check_int("k_range[0]", k_low, 1, MAX_K)
-    k_high = _check_int("k_range[1]", k_high, 1, MAX_K)
+    k_low = check_int("k_range[0]", k_low, 1, MAX_K)
+    k_high = check_int("k_range[1]", k_high, 1, MAX_K)
     if k_low > k_high:
         raise ValueError(f"k_range must satisfy k_low <= k_high, got {k_range!r}")
     return k_low, k_high
@@ -464,9 +123,9 @@ def _check_record_range(record_range: object) -> tuple[int, int | None] | None:
         raise TypeError(
             f"record_range must be a pair (start, stop) of record indices, got {record_range!r}"
         ) from None
-    start = _check_int("record_range[0]", start, 0)
+    start = check_int("record_range[0]", start, 0)
     if stop is not None:
-        stop = _check_int("record_range[1]", stop, 0)
+        stop = check_int("record_range[1]", stop, 0)
         if stop < start:
             raise ValueError(f"record_range must satisfy start <= stop, got {record_range!r}")
     return start, stop
@@ -587,18 +246,18 @@ class KmerCorpus:
         record_range: tuple[int, int | None] | None = None,
     ) -> None:
         self.k_low, self.k_high = resolve_k(k, k_range)
-        self.stride = _check_int("stride", stride, 1)
+        self.stride = check_int("stride", stride, 1)
         self.canonical = bool(canonical)
         self.reverse_complement = bool(reverse_complement)
-        self.max_sequence_length = _check_int("max_sequence_length", max_sequence_length, 1)
-        self.batch_bases = _check_int("batch_bases", batch_bases, 1)
+        self.max_sequence_length = check_int("max_sequence_length", max_sequence_length, 1)
+        self.batch_bases = check_int("batch_bases", batch_bases, 1)
         self._source = check_sequence_source(source)
         self.record_range = _check_record_range(record_range)
         self.n_records: int | None = None
         self.n_bases: int | None = None
         self.n_skipped_bases: int | None = None
         self.n_positions: int | None = None
-        self._index_cache: tuple[int, _KeyIndex] | None = None
+        self._index_cache: tuple[int, KeyIndex] | None = None
 
     def __repr__(self) -> str:
         k = f"k={self.k_low}" if self.k_low == self.k_high else f"k_range=({self.k_low}, " \
@@ -609,6 +268,19 @@ class KmerCorpus:
 
     # -- streaming ------------------------------------------------------------------------
 
+    @property
+    def source(self) -> SequenceSource:
+        """The sequences: a path, a list or Series of sequences, or another re-iterable."""
+        return self._source
+
+    def shards(self, n_shards: int | None = None) -> list[KmerShard]:
+        """Contiguous record ranges for distributed training (the ``Shardable`` protocol).
+
+        Ranges hold equal record counts (the last one open-ended for files); default: about
+        one shard per 64M bases. A re-iterable that cannot be sliced is one shard.
+        """
+        return kmer_shards(self, n_shards)
+
     def _records(self, source=None) -> Iterator[bytes]:
         records = read_sequences(self._source if source is None else source)
         if source is None and self.record_range is not None:
@@ -616,9 +288,9 @@ class KmerCorpus:
         for rec in records:
             yield rec.seq
             if self.reverse_complement:
-                yield rec.seq.translate(_COMPLEMENT)[::-1]
+                yield rec.seq.translate(COMPLEMENT)[::-1]
 
-    def _stream(self, source=None, segments: int = 1) -> Iterator[_Batch]:
+    def _stream(self, source=None, segments: int = 1) -> Iterator[KmerBatch]:
         """Group records (and segments of long ones) into batches of about ``batch_bases``.
 
         With ``segments > 1`` every record is also cut into that many regions of (nearly)
@@ -657,30 +329,30 @@ class KmerCorpus:
             yield self._pack(parts, lo, own, hi, recs, n_bases)
 
     @staticmethod
-    def _pack(parts, lo, own, hi, recs, n_bases) -> _Batch:
+    def _pack(parts, lo, own, hi, recs, n_bases) -> KmerBatch:
         buf = np.frombuffer(b"".join(parts), dtype=np.uint8)
         as64 = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
-        return _Batch(buf, as64(lo), as64(own), as64(hi), as64(recs), int(n_bases))
+        return KmerBatch(buf, as64(lo), as64(own), as64(hi), as64(recs), int(n_bases))
 
-    def _scan(self, batch: _Batch, mode: int, state: np.ndarray, stats: np.ndarray):
+    def _scan(self, batch: KmerBatch, mode: int, state: np.ndarray, stats: np.ndarray):
         n_pos = sum(
             max(0, -(-(e - a) // self.stride))
             for a, e in zip(batch.lo.tolist(), batch.own_end.tolist(), strict=True)
         )
-        per_pos = 1 if mode == _MODE_SAMPLE else self.k_high - self.k_low + 1
+        per_pos = 1 if mode == MODE_SAMPLE else self.k_high - self.k_low + 1
         keys = np.empty(n_pos * per_pos, dtype=np.int64)
         lens = np.empty(max(n_pos * per_pos, 1), dtype=np.int64)
         piece_nkeys = np.empty(batch.lo.size, dtype=np.int64)
-        max_len = self.max_sequence_length if mode == _MODE_SAMPLE else np.iinfo(np.int64).max
+        max_len = self.max_sequence_length if mode == MODE_SAMPLE else np.iinfo(np.int64).max
         if self.k_low == self.k_high:
-            n_keys, n_runs = _scan_fixed(
+            n_keys, n_runs = scan_fixed(
                 batch.buf, batch.lo, batch.own_end, batch.hi, self.stride, self.k_low,
-                self.canonical, max_len, _BASE_CODE, KOFF, keys, lens, piece_nkeys, stats,
+                self.canonical, max_len, BASE_CODE, KOFF, keys, lens, piece_nkeys, stats,
             )
         else:
-            n_keys, n_runs = _scan_pieces(
+            n_keys, n_runs = scan_pieces(
                 batch.buf, batch.lo, batch.own_end, batch.hi, self.stride, self.k_low,
-                self.k_high, self.canonical, mode, max_len, _BASE_CODE, KOFF, state, keys, lens,
+                self.k_high, self.canonical, mode, max_len, BASE_CODE, KOFF, state, keys, lens,
                 piece_nkeys, stats,
             )
         return keys[:n_keys], lens[:n_runs], piece_nkeys
@@ -707,7 +379,7 @@ class KmerCorpus:
         n_bases = 0
         pending_size = 0
         for batch in self._stream():
-            keys, _, _ = self._scan(batch, _MODE_ALL, state, stats)
+            keys, _, _ = self._scan(batch, MODE_ALL, state, stats)
             n_bases += batch.n_bases
             n_records = int(batch.record[-1])
             if direct:
@@ -717,7 +389,7 @@ class KmerCorpus:
                 pending.append((u, c))
                 pending_size += u.size
                 if pending_size > 4 * max(merged[0].size, 1_000_000):
-                    merged = _merge_counts([merged, *pending])
+                    merged = merge_key_counts([merged, *pending])
                     pending, pending_size = [], 0
         div = 2 if self.reverse_complement else 1
         self.n_records = (n_records + 1) // div
@@ -727,7 +399,7 @@ class KmerCorpus:
         if direct:
             keys = np.flatnonzero(dense).astype(np.int64)
             return keys + space_lo, dense[keys]
-        return _merge_counts([merged, *pending])
+        return merge_key_counts([merged, *pending])
 
     def build_vocab(
         self, *, min_count: int = 1, max_vocab_size: int | None = None, subsample: float = 1e-3
@@ -753,12 +425,12 @@ class KmerCorpus:
             )
         vocab, kept = vocab_from_key_counts(keys, counts, min_count=min_count,
                                             max_vocab_size=max_vocab_size, subsample=subsample)
-        self._index_cache = (id(vocab), _KeyIndex(kept))
+        self._index_cache = (id(vocab), KeyIndex(kept))
         return vocab
 
-    def _index(self, vocab: Vocab) -> _KeyIndex:
+    def _index(self, vocab: Vocab) -> KeyIndex:
         if self._index_cache is None or self._index_cache[0] != id(vocab):
-            self._index_cache = (id(vocab), _KeyIndex.from_vocab(vocab))
+            self._index_cache = (id(vocab), KeyIndex.from_vocab(vocab))
         return self._index_cache[1]
 
     def tokens_per_epoch(self, vocab: Vocab) -> int:
@@ -779,7 +451,7 @@ class KmerCorpus:
         stats = np.zeros(2, dtype=np.int64)
         for b, batch in enumerate(self._stream()):
             state = np.array([derive_seed(seed, epoch, b, _KMER_STREAM)], dtype=np.uint64)
-            keys, lens, _ = self._scan(batch, _MODE_SAMPLE, state, stats)
+            keys, lens, _ = self._scan(batch, MODE_SAMPLE, state, stats)
             offsets = np.zeros(lens.size + 1, dtype=np.int64)
             np.cumsum(lens, out=offsets[1:])
             yield SeqBatch(index(keys), offsets, batch.n_bases)
@@ -809,7 +481,7 @@ class KmerCorpus:
         -------
         scipy.sparse.csr_matrix of int64, shape (n_records * segments, n_columns)
         """
-        segments = _check_int("segments", segments, 1)
+        segments = check_int("segments", segments, 1)
         if segments > 1 and self.reverse_complement:
             raise ValueError("segments > 1 cannot be combined with reverse_complement=True")
         if source is not None:
@@ -826,7 +498,7 @@ class KmerCorpus:
         blocks: list[sp.coo_matrix] = []
         n_rows = 0
         for batch in self._stream(source, segments):
-            keys, _, piece_nkeys = self._scan(batch, _MODE_ALL, state, stats)
+            keys, _, piece_nkeys = self._scan(batch, MODE_ALL, state, stats)
             first = int(batch.record[0]) // div
             rows = np.repeat(batch.record // div - first, piece_nkeys)
             cols = index(keys) if vocab is not None else keys - base
@@ -846,7 +518,9 @@ class KmerCorpus:
         return m.tocsr()
 
 
-def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def merge_key_counts(parts: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Add ``(keys, counts)`` parts into one increasing key array with summed counts."""
     keys = np.concatenate([p[0] for p in parts])
     counts = np.concatenate([p[1] for p in parts])
     if keys.size == 0:

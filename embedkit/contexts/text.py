@@ -20,6 +20,7 @@ import numpy as np
 
 from embedkit._io import open_binary, open_text
 from embedkit.contexts.base import SeqBatch
+from embedkit.validation import check_positive_int as _check_positive_int
 from embedkit.vocab import Vocab
 
 __all__ = ["TextCorpus", "default_tokenizer"]
@@ -238,14 +239,6 @@ def _file_lines(path: str) -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 # Corpus
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_positive_int(name: str, value: object, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        expected = "a positive int or None" if allow_none else "a positive int"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 class TextCorpus:
@@ -674,3 +667,5 @@ def _encode(flat: np.ndarray, lens: np.ndarray, n_raw: int) -> SeqBatch:
     offsets = np.zeros(lens.size + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])
     return SeqBatch(flat, offsets, int(n_raw))
+
+file_lines = _file_lines  # public name for embedkit.distributed.sharding

@@ -24,67 +24,35 @@ with probability ``a(t, x) / M``, ``M = max(1, 1/q)``; when ``1/p > M`` the surp
 directly (the "outlier folding" of KnightKing, Yang et al. 2019). ``d_tx`` is a binary search in
 ``t``'s sorted neighbour list, so a step costs O(M log deg(t)) expected time, also on hubs.
 
-Randomness: walk ``g`` of an epoch belongs to chunk ``g // CHUNK_WALKS`` whose xorshift stream is
-``derive_seed(seed, epoch, chunk, tag)``; start nodes are visited in a fresh random order in each
-of the ``walks_per_node`` rounds of each epoch. The walks therefore depend only on the seed and
-epoch, never on the number of threads or the batch size.
+Batching, random streams, counting, export and sharding are those of every walk generator
+(:mod:`embedkit.contexts.walk_base`): the walks depend only on the seed and epoch, never on the
+number of threads or the batch size.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from embedkit.contexts.base import SeqBatch
+from embedkit.alias import build_alias_tables
 from embedkit.contexts.graph import Graph, as_graph
-from embedkit.rng import chunk_states, derive_seed, next_u64, rand_below, rand_float
-from embedkit.samplers.base import vose_fill
-from embedkit.vocab import Vocab
+from embedkit.contexts.walk_base import CHUNK_WALKS, WalkGenerator
+from embedkit.rng import next_u64, rand_below, rand_float
+from embedkit.validation import check_positive_float, check_positive_int
 
 __all__ = ["RandomWalks", "CHUNK_WALKS", "build_alias_tables"]
 
 logger = logging.getLogger("embedkit")
 
-#: Walks per random stream (one parallel work unit).
-CHUNK_WALKS = 64
-_WALK_STREAM = 0x3A1C
-_ORDER_STREAM = 0x3A1D
 
 
 # ---------------------------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------------------------
-
-
-@njit(nogil=True, cache=True)
-def build_alias_tables(indptr, weights):
-    """Per-node Vose alias tables over each CSR row (O(E) time and memory).
-
-    Returns ``alias_prob`` (float64) and ``alias_idx`` (int32, a position inside the row), both
-    aligned with the CSR arcs: to draw from row ``v``, pick ``k`` uniformly in the row, keep it
-    with probability ``alias_prob[indptr[v] + k]``, else take ``alias_idx[indptr[v] + k]``.
-    """
-    n = indptr.shape[0] - 1
-    prob = np.ones(weights.shape[0], dtype=np.float64)
-    alias = np.zeros(weights.shape[0], dtype=np.int32)
-    max_deg = 0
-    for v in range(n):
-        max_deg = max(max_deg, indptr[v + 1] - indptr[v])
-    scaled = np.empty(max_deg, dtype=np.float64)
-    small = np.empty(max_deg, dtype=np.int64)
-    large = np.empty(max_deg, dtype=np.int64)
-    for v in range(n):
-        lo = indptr[v]
-        d = indptr[v + 1] - lo
-        if d > 0:
-            vose_fill(weights, lo, d, prob, alias, scaled, small, large)
-    return prob, alias
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -103,7 +71,7 @@ def _find(indices, lo, hi, x):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _first_order(indices, lo, deg, alias_prob, alias_idx, weighted, states, c):
+def first_order_step(indices, lo, deg, alias_prob, alias_idx, weighted, states, c):
     """One first-order step from a row starting at ``lo`` with ``deg`` arcs."""
     if weighted:
         r = next_u64(states, c)
@@ -152,7 +120,7 @@ def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, st
                         if extra > 0.0 and rand_float(states, c) * (body + extra) >= body:
                             x = np.int64(t)
                             break
-                        x = np.int64(_first_order(indices, lo, deg, alias_prob, alias_idx,
+                        x = np.int64(first_order_step(indices, lo, deg, alias_prob, alias_idx,
                                                   weighted, states, c))
                         if x == t:
                             a = min(inv_p, env)
@@ -163,7 +131,7 @@ def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, st
                         if a >= env or rand_float(states, c) * env < a:
                             break
                 else:
-                    x = np.int64(_first_order(indices, lo, deg, alias_prob, alias_idx,
+                    x = np.int64(first_order_step(indices, lo, deg, alias_prob, alias_idx,
                                               weighted, states, c))
                 out[base + n] = mapping[x]
                 t = v
@@ -172,40 +140,12 @@ def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, st
             lengths[w] = n
 
 
-@njit(nogil=True, cache=True)
-def _compact(out, lengths, walk_length, ids, offsets):
-    """Pack the fixed-stride walk buffer into CSR (``ids``, ``offsets``)."""
-    pos = 0
-    offsets[0] = 0
-    for w in range(lengths.shape[0]):
-        base = w * walk_length
-        for i in range(lengths[w]):
-            ids[pos + i] = out[base + i]
-        pos += lengths[w]
-        offsets[w + 1] = pos
-
-
 # ---------------------------------------------------------------------------------------------
 # Generator
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_pos_int(name: str, value: Any) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _check_pos_float(name: str, value: Any) -> float:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
-
-
-class RandomWalks:
+class RandomWalks(WalkGenerator):
     """DeepWalk / node2vec random walks on a graph, streamed as id batches.
 
     Parameters
@@ -279,13 +219,13 @@ class RandomWalks:
         count_seed: int = 0,
         progress: bool = False,
     ) -> None:
-        self.walk_length = _check_pos_int("walk_length", walk_length)
-        self.walks_per_node = _check_pos_int("walks_per_node", walks_per_node)
-        self.p = _check_pos_float("p", p)
-        self.q = _check_pos_float("q", q)
+        self.walk_length = check_positive_int("walk_length", walk_length)
+        self.walks_per_node = check_positive_int("walks_per_node", walks_per_node)
+        self.p = check_positive_float("p", p)
+        self.q = check_positive_float("q", q)
         if batch_walks is None:
             batch_walks = max(1, (1 << 20) // self.walk_length)
-        batch_walks = _check_pos_int("batch_walks", batch_walks)
+        batch_walks = check_positive_int("batch_walks", batch_walks)
         self.batch_walks = -(-batch_walks // CHUNK_WALKS) * CHUNK_WALKS
         self.count_seed = int(count_seed)
         self.progress = bool(progress)
@@ -315,9 +255,7 @@ class RandomWalks:
             self._alias_idx = np.zeros(0, np.int32)
             self._row_weight = np.zeros(0, np.float64)
             self._weights = np.zeros(0, np.float64)
-        self.node_counts_: np.ndarray | None = None
-        self._n_tokens: int | None = None
-        self._mapping_cache: tuple[int, np.ndarray] | None = None
+        self._init_state()
         if self.second_order:
             env = max(1.0, 1.0 / self.q)
             logger.info(
@@ -333,168 +271,8 @@ class RandomWalks:
         return (f"RandomWalks({self.graph!r}, walk_length={self.walk_length}, "
                 f"walks_per_node={self.walks_per_node}, p={self.p}, q={self.q})")
 
-    @property
-    def n_walks(self) -> int:
-        """Walks per epoch."""
-        return int(self.start_nodes.size) * self.walks_per_node
-
-    # -- core iteration -------------------------------------------------------------------------
-    def _order(self, seed: int, epoch: int, rnd: int) -> np.ndarray:
-        rng = np.random.default_rng(derive_seed(seed, epoch, rnd, _ORDER_STREAM))
-        return self.start_nodes[rng.permutation(self.start_nodes.size)]
-
-    def _iter_walks(self, seed: int, epoch: int, mapping: np.ndarray
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(ids, offsets)`` batches of one epoch's walks, ids through ``mapping``."""
-        n_start = self.start_nodes.size
-        total = self.n_walks
-        L = self.walk_length
-        inv_p, inv_q = 1.0 / self.p, 1.0 / self.q
+    def walk_batch(self, starts, states, mapping, out, lengths) -> None:
         g = self.graph
-        rnd, order = -1, None
-        for g0 in range(0, total, self.batch_walks):
-            g1 = min(total, g0 + self.batch_walks)
-            parts = []
-            pos = g0
-            while pos < g1:
-                r, i = divmod(pos, n_start)
-                if r != rnd:
-                    rnd, order = r, self._order(seed, epoch, r)
-                take = min(n_start - i, g1 - pos)
-                parts.append(order[i:i + take])
-                pos += take
-            starts = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            n_chunks = -(-(g1 - g0) // CHUNK_WALKS)
-            states = chunk_states(seed, epoch, g0 // CHUNK_WALKS, n_chunks, _WALK_STREAM)
-            buf = np.empty((g1 - g0) * L, dtype=np.int32)
-            lengths = np.empty(g1 - g0, dtype=np.int64)
-            _walk_kernel(g.indptr, g.indices, self._weights, self._alias_prob, self._alias_idx,
-                         self._row_weight, starts, L, inv_p, inv_q, self.second_order, states,
-                         mapping, buf, lengths)
-            if int(lengths.sum()) == buf.size:
-                offsets = np.arange(0, buf.size + 1, L, dtype=np.int64)
-                yield buf, offsets
-            else:
-                ids = np.empty(int(lengths.sum()), dtype=np.int32)
-                offsets = np.empty(lengths.size + 1, dtype=np.int64)
-                _compact(buf, lengths, L, ids, offsets)
-                yield ids, offsets
-
-    def _identity(self) -> np.ndarray:
-        return np.arange(self.graph.n_nodes, dtype=np.int32)
-
-    # -- ContextGenerator protocol -------------------------------------------------------------
-    def build_vocab(self, *, min_count: int = 1, max_vocab_size: int | None = None,
-                    subsample: float = 0.0) -> Vocab:
-        """Count node visits over one epoch of walks (not stored) and build the vocabulary.
-
-        Keys are the original node labels. Isolated nodes are never visited and so never
-        enter the vocabulary.
-        """
-        counts = np.zeros(self.graph.n_nodes, dtype=np.int64)
-        ident = self._identity()
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=self.n_walks, unit="walk", unit_scale=True, leave=False,
-                       desc="counting walks")
-        try:
-            for ids, offsets in self._iter_walks(self.count_seed, 0, ident):
-                counts += np.bincount(ids, minlength=counts.size)
-                if bar is not None:
-                    bar.update(offsets.size - 1)
-        finally:
-            if bar is not None:
-                bar.close()
-        self.node_counts_ = counts
-        self._n_tokens = int(counts.sum())
-        return Vocab.from_arrays(self.graph.labels, counts, min_count=min_count,
-                                 max_vocab_size=max_vocab_size, subsample=subsample)
-
-    def tokens_per_epoch(self, vocab: Vocab) -> int:
-        """Walk steps in one epoch: exact for the counting pass, an upper bound otherwise."""
-        if self._n_tokens is not None:
-            return self._n_tokens
-        return self.n_walks * self.walk_length
-
-    def _mapping(self, vocab: Vocab) -> np.ndarray:
-        if self._mapping_cache is not None and self._mapping_cache[0] == id(vocab):
-            return self._mapping_cache[1]
-        get = vocab.key_to_index.get
-        mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
-                              count=self.graph.n_nodes)
-        self._mapping_cache = (id(vocab), mapping)
-        return mapping
-
-    def batches(self, vocab: Vocab, *, epoch: int, seed: int) -> Iterator[SeqBatch]:
-        """Stream one epoch of walks as vocabulary-id batches (one walk per sequence)."""
-        mapping = self._mapping(vocab)
-        for ids, offsets in self._iter_walks(seed, epoch, mapping):
-            yield SeqBatch(ids, offsets, int(ids.size))
-
-    # -- export ----------------------------------------------------------------------------------
-    def iter_walks(self, *, epoch: int = 0, seed: int = 0
-                   ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Stream one epoch of walks as ``(node_ids, offsets)`` CSR batches (int32, int64).
-
-        Walk ``i`` of a batch is ``node_ids[offsets[i]:offsets[i + 1]]`` (graph node ids; map
-        them to labels with ``graph.labels``). Memory stays at one batch.
-        """
-        yield from self._iter_walks(int(seed), int(epoch), self._identity())
-
-    def walks(self, *, epoch: int = 0, seed: int = 0, labels: bool = False
-              ) -> list[np.ndarray] | list[list]:
-        """All walks of one epoch, in memory (for inspection or other tools).
-
-        Parameters
-        ----------
-        epoch, seed : int
-            The same ``(seed, epoch)`` gives the same walks as training with that seed.
-        labels : bool, default False
-            Return lists of node labels instead of int32 arrays of node ids.
-
-        Returns
-        -------
-        list
-            ``len == n_walks``; walks in generation order.
-
-        Examples
-        --------
-        >>> import networkx as nx
-        >>> rw = RandomWalks(nx.path_graph(3), walk_length=4, walks_per_node=1)
-        >>> [len(w) for w in rw.walks(seed=3)]
-        [4, 4, 4]
-        """
-        out: list = []
-        lab = self.graph.labels
-        for ids, offsets in self._iter_walks(int(seed), int(epoch), self._identity()):
-            for i in range(offsets.size - 1):
-                w = ids[offsets[i]:offsets[i + 1]]
-                out.append([lab[j] for j in w] if labels else w.copy())
-        return out
-
-    def write_walks(self, path: str | os.PathLike, *, epoch: int = 0, seed: int = 0,
-                    sep: str = " ") -> int:
-        """Stream one epoch of walks to a text file, one walk of node labels per line.
-
-        Returns the number of walks written. The file is written batch by batch, so memory
-        stays bounded.
-        """
-        from embedkit._io import atomic_write
-
-        lab = [str(x) for x in self.graph.labels]
-        for s in lab:
-            if sep in s or "\n" in s:
-                raise ValueError(f"node label {s!r} contains the separator {sep!r} or a newline")
-        n = 0
-        with atomic_write(path) as f:
-            for ids, offsets in self._iter_walks(int(seed), int(epoch), self._identity()):
-                lines = []
-                for i in range(offsets.size - 1):
-                    lines.append(sep.join([lab[j] for j in ids[offsets[i]:offsets[i + 1]]]))
-                f.write("\n".join(lines))
-                f.write("\n")
-                n += len(lines)
-        return n
-
+        _walk_kernel(g.indptr, g.indices, self._weights, self._alias_prob, self._alias_idx,
+                     self._row_weight, starts, self.walk_length, 1.0 / self.p, 1.0 / self.q,
+                     self.second_order, states, mapping, out, lengths)

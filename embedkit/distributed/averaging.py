@@ -14,17 +14,9 @@ import time
 
 import numpy as np
 
-from embedkit.distributed.train import (
-    _I_RAW,
-    _I_TASK,
-    _I_TRAIN,
-    CACHE_BYTES,
-    _clear_cache,
-    _finish,
-    _init_block,
-    _prepare,
-    _train_cell,
-)
+from embedkit.contexts.base import ContextGenerator
+from embedkit.distributed.prepare import CACHE_BYTES, finish_run, prepare_run
+from embedkit.distributed.tasks import I_RAW, I_TASK, I_TRAIN, clear_run, init_block, train_cell
 from embedkit.engine.params import N_STATS, STAT_LOSS, STAT_PAIRS, STAT_WORDS
 from embedkit.engine.train import EpochStats
 
@@ -38,13 +30,19 @@ def _average(*results):
     return W, C, [r[2] for r in results]
 
 
-def fit_averaging(estimator, data, *, client, partitions: int | None = None,
-                  shards: int | None = None, cache_bytes: int = CACHE_BYTES):
+def fit_averaging(generator: ContextGenerator, sampler=None, config=None, *, seed=None,
+                  client, partitions: int | None = None, min_count: int = 1,
+                  max_vocab_size: int | None = None, subsample: float = 1e-3,
+                  threads: int | None = None, progress: bool = False, unit: str = "word",
+                  shards: int | None = None,
+                  cache_bytes: int = CACHE_BYTES, **legacy):
     """Fit by per-epoch parameter averaging over ``partitions`` data partitions.
 
-    Same inputs and fitted attributes as :func:`~embedkit.distributed.fit_distributed`;
-    ``partitions`` defaults to the number of workers. With one partition it is single-process
-    training.
+    Same inputs and result as :func:`~embedkit.distributed.fit_distributed` (``partitions``
+    instead of ``blocks``; default: the number of workers). With one partition it is
+    single-process training. ``fit_averaging(estimator, data, client=..., partitions=P)`` fits
+    the estimator (``estimator.fit(data, client=..., trainer=fit_averaging, partitions=P)``)
+    and returns it.
 
     Examples
     --------
@@ -52,19 +50,30 @@ def fit_averaging(estimator, data, *, client, partitions: int | None = None,
     >>> model = fit_averaging(Word2Vec(min_count=1, progress=False), [["a", "b"]] * 20,
     ...                       client=client, partitions=2)  # doctest: +SKIP
     """
-    prep = _prepare(estimator, data, client, 1, shards, cache_bytes, threads=estimator.threads)
+    if not isinstance(generator, ContextGenerator) and callable(getattr(generator, "fit", None)):
+        return generator.fit(sampler, client=client, trainer=fit_averaging,
+                             partitions=partitions, shards=shards, cache_bytes=cache_bytes,
+                             **legacy)
+    if legacy:
+        raise TypeError(f"unexpected keyword arguments {sorted(legacy)}")
+    if sampler is None or config is None or seed is None:
+        raise TypeError("fit_averaging needs a sampler, an EngineConfig and a seed")
+    prep = prepare_run(generator, sampler, config, seed=seed, client=client,
+                       min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample,
+                       blocks=1, shards=shards, cache_bytes=cache_bytes, threads=threads,
+                       unit=unit)
     P = len(prep.workers) if partitions is None else partitions
     if not isinstance(P, int) or isinstance(P, bool) or P < 1:
         raise ValueError(f"partitions must be a positive int, got {partitions!r}")
     workers, run, config = prep.workers, prep.run, prep.config
     n, dim, nw = len(prep.vocab), config.dim, len(workers)
-    W = client.submit(_init_block, n, dim, prep.seed, 0, n, False, key=f"embedkit-avgW-{run}")
-    C = client.submit(_init_block, n, dim, prep.seed, 0, n, True, key=f"embedkit-avgC-{run}")
+    W = client.submit(init_block, n, dim, prep.seed, 0, n, False, key=f"embedkit-avgW-{run}")
+    C = client.submit(init_block, n, dim, prep.seed, 0, n, True, key=f"embedkit-avgC-{run}")
     history: list[EpochStats] = []
     try:
         for epoch in range(config.epochs):
             t0 = time.perf_counter()
-            parts = [client.submit(_train_cell, W, C, prep.ctx, epoch, 0, 0, p, P,
+            parts = [client.submit(train_cell, W, C, prep.ctx, epoch, 0, 0, p, P,
                                    key=f"embedkit-avg-{run}-e{epoch}-p{p}",
                                    workers=[workers[p % nw]], allow_other_workers=True)
                      for p in range(P)]
@@ -76,17 +85,16 @@ def fit_averaging(estimator, data, *, client, partitions: int | None = None,
             seconds = time.perf_counter() - t0
             tot = np.sum([i[:N_STATS] for i in infos], axis=0)
             pairs = int(tot[STAT_PAIRS])
-            busiest = max(sum(i[_I_TASK] for i in infos[w::nw]) for w in range(min(nw, P)))
+            busiest = max(sum(i[I_TASK] for i in infos[w::nw]) for w in range(min(nw, P)))
             history.append(EpochStats(
                 epoch=epoch, loss=float(tot[STAT_LOSS] / pairs) if pairs else float("nan"),
-                raw_words=int(sum(i[_I_RAW] for i in infos)), trained_words=int(tot[STAT_WORDS]),
+                raw_words=int(sum(i[I_RAW] for i in infos)), trained_words=int(tot[STAT_WORDS]),
                 pairs=pairs, seconds=seconds,
                 extra={"partitions": P,
-                       "train_seconds": max(i[_I_TRAIN] for i in infos),
+                       "train_seconds": max(i[I_TRAIN] for i in infos),
                        "other_seconds": max(0.0, seconds - busiest)},
             ))
         W_arr, C_arr = client.gather([W, C])
     finally:
-        client.run(_clear_cache, run)
-    estimator.partitions_ = P
-    return _finish(estimator, prep, W_arr, C_arr, history)
+        client.run(clear_run, run)
+    return finish_run(prep, W_arr, C_arr, history, partitions=P)

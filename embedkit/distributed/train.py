@@ -47,8 +47,13 @@ Starting a cluster is the user's business::
     # (start it with `dask scheduler` and `dask worker tcp://scheduler-host:8786 --nthreads 1`)
 
     from embedkit import Word2Vec
+    model = Word2Vec(epochs=5, random_state=0).fit("corpus.txt", client=client)
+
+or, one level down, with what :func:`embedkit.engine.train` takes::
+
     from embedkit.distributed import fit_distributed
-    model = fit_distributed(Word2Vec(epochs=5, random_state=0), "corpus.txt", client=client)
+    W, C, history, vocab, *_ = fit_distributed(generator, sampler, config, seed=0,
+                                               client=client)
 
 All workers must be able to import embedkit and read the training files at the same path.
 """
@@ -58,65 +63,27 @@ from __future__ import annotations
 import logging
 import operator
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
-from embedkit.distributed.sharding import (
-    apply_facts,
-    cache_drop,
-    cache_get,
-    cache_put,
-    cached_batches,
-    chunk_offset,
-    count_shard,
-    finish_vocab,
-    merge_counts,
-    plan_shards,
-    shard_seed,
+from embedkit.contexts.base import ContextGenerator
+from embedkit.distributed.prepare import (
+    CACHE_BYTES,
+    DistributedFit,
+    epoch_stats,
+    finish_run,
+    prepare_run,
 )
-from embedkit.engine.block_plan import BlockPlan, plan_blocks
-from embedkit.engine.cells import MAX_WINDOW, Prepared, prepare_batch, train_cell_chunks
-from embedkit.engine.objectives import kernel_mode
-from embedkit.engine.params import (
-    N_STATS,
-    STAT_LOSS,
-    STAT_NEG_SIGMOID,
-    STAT_PAIRS,
-    STAT_TERMS,
-    STAT_WORDS,
-    Batch,
-    KernelParams,
-)
-from embedkit.engine.train import (
-    EngineConfig,
-    EpochStats,
-    _check_batch,
-    _chunk_bounds,
-    _numba_threads,
-    _prefetch,
-    aligned_zeros,
-    init_input_rows,
-    padded_dim,
-    resolve_threads,
-    unpad_rows,
-)
-from embedkit.rng import check_random_state, engine_states
-from embedkit.samplers.base import make_tables
-from embedkit.vocab import Vocab
+from embedkit.distributed.tasks import I_GEN, I_TASK, I_TRAIN, clear_run, init_block, train_cell
+from embedkit.engine.params import N_STATS, STAT_LOSS, STAT_PAIRS
+from embedkit.engine.train import EngineConfig, EpochStats
+from embedkit.samplers.base import NegativeSampler
 
-__all__ = ["fit_distributed", "RoundStats", "make_generator"]
+__all__ = ["fit_distributed", "RoundStats", "make_generator", "DistributedFit", "CACHE_BYTES"]
 
 logger = logging.getLogger("embedkit")
-
-#: Default per-worker budget of the encoded-batch cache (bytes).
-CACHE_BYTES = 512 * 2**20
-# info vector returned by a cell: N_STATS kernel statistics, then these
-_I_TRAIN, _I_GEN, _I_TASK, _I_RAW = N_STATS, N_STATS + 1, N_STATS + 2, N_STATS + 3
-_N_INFO = N_STATS + 4
 
 
 @dataclass
@@ -137,418 +104,73 @@ class RoundStats:
         return self.pairs / self.seconds if self.seconds > 0 else float("nan")
 
 
-# -- worker side -------------------------------------------------------------------------------
-@dataclass
-class _Context:
-    """Everything a cell task needs besides its two blocks (one copy per worker)."""
-
-    run: str
-    shards: list
-    vocab: Vocab
-    noise: np.ndarray
-    params: KernelParams
-    plan: BlockPlan
-    seed: int
-    chunk_words: int
-    shard_start: list[int]
-    words_per_epoch: int
-    threads: int
-    cache_bytes: int
-    tables: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.keep_prob = np.ascontiguousarray(self.vocab.keep_prob, dtype=np.float32)
-        self.block_of = np.repeat(np.arange(self.plan.n_blocks, dtype=np.int32),
-                                  self.plan.sizes())
-        self.shard_end = self.shard_start[1:] + [self.words_per_epoch]
-
-    def tables_of(self, block: int):
-        t = self.tables.get(block)
-        if t is None:
-            lo, hi = self.plan.block(block)
-            t = self.tables[block] = make_tables(self.noise[lo:hi])
-        return t
-
-
-def _make_context(run, shards, vocab, noise, params, plan, seed, chunk_words, shard_start,
-                  words_per_epoch, threads, cache_bytes) -> _Context:
-    return _Context(run, list(shards), vocab, noise, params, plan, seed, chunk_words,
-                    list(shard_start), words_per_epoch, threads, cache_bytes)
-
-
-def _init_block(n: int, dim: int, seed: int, lo: int, hi: int, output: bool) -> np.ndarray:
-    """Rows ``lo:hi`` of ``init_weights(n, dim, seed, padded=True)`` without building all n.
-
-    Rows are padded like single-process training, so the kernels run the same arithmetic and
-    K = 1 stays bit-identical to one process.
-    """
-    if output:
-        return aligned_zeros(hi - lo, padded_dim(dim))
-    return init_input_rows(dim, seed, lo, hi, padded=True)
-
-
-class _CellBatch(NamedTuple):
-    """One batch of an epoch, subsampled, windowed and filed by centre block (cells.py)."""
-
-    kept: np.ndarray
-    sent_off: np.ndarray
-    sent_lr: np.ndarray
-    eff: np.ndarray
-    cpos: np.ndarray
-    cptr: np.ndarray
-    chunk_seq: np.ndarray
-    states: np.ndarray  # the chunks' engine states before any draw (copied by every cell)
-    at: int  # raw position of the batch in the epoch
-    n_raw: int
-    batch_no: int  # among the epoch's non-empty batches
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self[:8])
-
-
-def _stream(ctx: _Context, epoch: int, pos_lo: float = 0.0, pos_hi: float = np.inf):
-    """``(batch, shard, first chunk index, raw position, batch number)`` of an epoch, in order.
-
-    Batches before ``pos_lo`` are skipped cheaply when their shard's size is exact; reading
-    stops at the first shard starting at ``pos_hi``. Reading runs in a background thread.
-    """
-    n_shards = len(ctx.shards)
-    batch_no = -1
-    for s, shard in enumerate(ctx.shards):
-        if ctx.shard_start[s] >= pos_hi:
-            return
-        if shard.epoch_invariant and ctx.shard_end[s] <= pos_lo:
-            continue  # (batch numbers then miss this shard's: parts never use slices)
-        chunk_index = chunk_offset(s)
-        raw = 0
-        for batch in _prefetch(cached_batches((ctx.run, s), shard, ctx.vocab, epoch=epoch,
-                                              seed=shard_seed(ctx.seed, s, n_shards),
-                                              budget=ctx.cache_bytes)):
-            _check_batch(batch, len(ctx.vocab))
-            if batch.ids.size:
-                batch_no += 1
-                yield batch, s, chunk_index, ctx.shard_start[s] + raw, batch_no
-                chunk_index += _chunk_bounds(batch.offsets, ctx.chunk_words).size - 1
-            raw += batch.n_raw
-
-
-def _prepare_batch(ctx: _Context, epoch: int, batch, chunk_index: int, at: int,
-                   batch_no: int) -> _CellBatch:
-    """Draw a batch's subsample and windows once for all cells (:func:`prepare_batch`)."""
-    bounds = _chunk_bounds(batch.offsets, ctx.chunk_words)
-    pos_scale = batch.n_raw / batch.ids.size
-    chunk_pos = (epoch * ctx.words_per_epoch + at
-                 + batch.offsets[bounds[:-1]] * pos_scale).astype(np.float64)
-    states = engine_states(ctx.seed, epoch, chunk_index, bounds.size - 1)
-    prepared = prepare_batch(
-        Batch(batch.ids, batch.offsets, bounds, chunk_pos, float(pos_scale), ctx.keep_prob),
-        ctx.block_of, ctx.plan.n_blocks, ctx.params, states.copy())
-    return _CellBatch(*prepared, states, at, batch.n_raw, batch_no)
-
-
-#: (run, "cells", epoch) keys whose prepared epoch did not fit the worker's cache budget
-_UNCACHEABLE: set = set()
-
-
-def _epoch_cells(ctx: _Context, epoch: int, pos_lo: float, pos_hi: float):
-    """The prepared batches of ``[pos_lo, pos_hi)``: from the worker's cache, else built.
-
-    The first cell of an epoch on a worker prepares the whole epoch and caches it when it fits
-    ``cache_bytes``; later cells reuse it. Otherwise every cell prepares its own batches.
-    """
-    key = (ctx.run, "cells", epoch)
-    hit = cache_get(key)
-    if hit is None and key not in _UNCACHEABLE:
-        built: list[_CellBatch] | None = []
-        size = 0
-        for batch, _, chunk_index, at, no in _stream(ctx, epoch):
-            item = _prepare_batch(ctx, epoch, batch, chunk_index, at, no)
-            size += item.nbytes
-            if size > ctx.cache_bytes:
-                built = None
-                _UNCACHEABLE.add(key)
-                break
-            built.append(item)
-        if built is not None:
-            # an epoch's cells are needed until the next epoch starts
-            for old in range(epoch):
-                cache_drop((ctx.run, "cells", old))
-            cache_put(key, built, ctx.cache_bytes)
-            hit = built
-    if hit is not None:
-        yield from (b for b in hit if pos_lo <= b.at < pos_hi)
-        return
-    for batch, _, chunk_index, at, no in _stream(ctx, epoch, pos_lo, pos_hi):
-        if pos_lo <= at < pos_hi:
-            yield _prepare_batch(ctx, epoch, batch, chunk_index, at, no)
-
-
-def _train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: _Context, epoch: int,
-                in_block: int, out_block: int, part: int = 0, n_parts: int = 1,
-                pos_lo: float = 0.0, pos_hi: float = np.inf
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Train cell (in_block, out_block) over one epoch's stream; returns new blocks + info.
-
-    Only batches starting at raw position ``pos_lo <= p < pos_hi`` of the epoch are trained (a
-    sub-epoch slice); ``part``/``n_parts`` keep only every ``n_parts``-th batch (the averaging
-    baseline's partitions). Chunk streams and lr positions stay those of the whole stream.
-    """
-    if n_parts > 1 and (pos_lo > 0 or pos_hi < np.inf):
-        raise ValueError("a cell takes either a slice of the epoch or a part, not both")
-    t_task = time.perf_counter()
-    W = np.array(W_block, dtype=np.float32, order="C", copy=True)
-    C = np.array(C_block, dtype=np.float32, order="C", copy=True)
-    plan = ctx.plan
-    params = ctx.params
-    if plan.n_blocks > 1:
-        in_lo, in_hi = plan.block(in_block)
-        out_lo, out_hi = plan.block(out_block)
-        params = params._replace(in_lo=in_lo, in_hi=in_hi, out_lo=out_lo, out_hi=out_hi,
-                                 neg_scale=float(plan.neg_scale[out_block]))
-    tables = ctx.tables_of(out_block)
-    totals = np.zeros(N_STATS, dtype=np.float64)
-    train_s = gen_s = 0.0
-    raw_total = 0
-    with _numba_threads(ctx.threads):
-        cells = _epoch_cells(ctx, epoch, pos_lo, pos_hi)
-        while True:
-            t0 = time.perf_counter()
-            b = next(cells, None)
-            gen_s += time.perf_counter() - t0
-            if b is None:
-                break
-            if b.batch_no % n_parts != part:
-                continue
-            t0 = time.perf_counter()
-            stats = np.zeros((b.chunk_seq.size - 1, N_STATS), dtype=np.float64)
-            train_cell_chunks(kernel_mode(params, tables), (W, C), Prepared(*b[:7]), out_block,
-                              plan.n_blocks, params, tables, b.states.copy(), stats)
-            totals += stats.sum(axis=0)
-            raw_total += b.n_raw
-            train_s += time.perf_counter() - t0
-    info = np.zeros(_N_INFO, dtype=np.float64)
-    info[:N_STATS] = totals
-    info[_I_TRAIN], info[_I_GEN] = train_s, gen_s
-    info[_I_TASK] = time.perf_counter() - t_task
-    info[_I_RAW] = raw_total  # raw tokens of the batches this task trained
-    return W, C, info
-
-
-# -- client side -------------------------------------------------------------------------------
-def _distributed():
-    try:
-        import distributed
-    except ImportError as exc:  # pragma: no cover - exercised without the extra only
-        raise ImportError(
-            "distributed training needs Dask: pip install 'embedkit[distributed]' "
-            "(or pip install 'dask[distributed]')"
-        ) from exc
-    return distributed
-
-
-def make_generator(estimator, data):
+def make_generator(estimator, data) -> ContextGenerator:
     """The context generator ``estimator.fit(data)`` would train on.
 
-    Every embedkit estimator provides ``_make_generator(data)``.
+    Every embedkit estimator provides a public ``make_generator(data)``.
     """
-    try:
-        return estimator._make_generator(data)
-    except (AttributeError, NotImplementedError):
-        pass
-    raise TypeError(
-        f"{type(estimator).__name__} does not say how to build its context generator; "
-        "give it a _make_generator(data) method"
-    )
-
-
-def _check_blocks(blocks: Any, n_workers: int) -> int:
-    if blocks is None:
-        return n_workers
-    if not isinstance(blocks, (int, np.integer)) or isinstance(blocks, bool):
-        raise TypeError(f"blocks must be an int >= 1 or None, got {type(blocks).__name__}")
-    if blocks < 1:
-        raise ValueError(f"blocks must be >= 1, got {blocks}")
-    return int(blocks)
-
-
-def _kernel_params(config: EngineConfig, words_per_epoch: int) -> KernelParams:
-    return KernelParams(
-        window=int(config.window), negative=int(config.negative), sg=bool(config.sg),
-        shrink_window=bool(config.shrink_window),
-        shared_negatives=bool(config.shared_negatives), cbow_mean=bool(config.cbow_mean),
-        lr0=float(config.lr), min_lr=float(config.min_lr),
-        total_words=float(words_per_epoch * config.epochs),
-        compute_loss=bool(config.compute_loss),
-    )
-
-
-class _Prepared(NamedTuple):
-    """Validated settings, counted vocabulary and the context future of a run."""
-
-    config: EngineConfig
-    seed: int
-    vocab: Vocab
-    generator: Any
-    ctx: Any  # Future of _Context
-    plan: BlockPlan
-    workers: list[str]
-    run: str
-    vocab_seconds: float
-    words_per_epoch: int
-
-
-def _prepare(estimator, data, client, blocks, shards, cache_bytes, threads=None) -> _Prepared:
-    """Validate, count the vocabulary on the cluster, plan blocks, ship the context."""
-    distributed = _distributed()
-    if not isinstance(client, distributed.Client):
+    make = getattr(estimator, "make_generator", None)
+    if not callable(make):
         raise TypeError(
-            f"client must be a dask.distributed.Client, got {type(client).__name__}; "
-            "e.g. Client(LocalCluster()) or Client('tcp://scheduler:8786')"
+            f"{type(estimator).__name__} does not say how to build its context generator; "
+            "give it a make_generator(data) method"
         )
-    if not (hasattr(estimator, "_engine_config") and hasattr(estimator, "_resolve_sampler")):
-        raise TypeError(
-            f"estimator must be an embedkit SGNS estimator (Word2Vec, Node2Vec, Kmer2Vec, ...), "
-            f"got {type(estimator).__name__}"
-        )
-    from embedkit.models.base import _check_float, _check_int
-
-    config = estimator._engine_config()
-    if not config.sg:
-        raise ValueError("distributed training supports skip-gram only (sg=True), not CBOW")
-    if config.window > MAX_WINDOW:
-        raise ValueError(f"distributed training supports window <= {MAX_WINDOW}, "
-                         f"got {config.window}")
-    if config.objective != "ns":
-        raise ValueError(f"distributed training supports objective 'ns', not {config.objective!r}")
-    sampler = estimator._resolve_sampler()
-    if not hasattr(sampler, "weights") or getattr(sampler, "refresh_every", None) is not None:
-        raise ValueError(
-            f"distributed training needs a frequency-based sampler (unigram, uniform) whose "
-            f"weights can be split into blocks, got {sampler!r}"
-        )
-    workers = sorted(client.nthreads())
-    if not workers:
-        raise RuntimeError("the Dask cluster has no workers")
-    K = _check_blocks(blocks, len(workers))
-    if cache_bytes is None or cache_bytes < 0:
-        raise ValueError(f"cache_bytes must be >= 0, got {cache_bytes!r}")
-    min_count = _check_int("min_count", estimator.min_count, 0)
-    max_vocab = estimator.max_vocab_size
-    if max_vocab is not None:
-        max_vocab = _check_int("max_vocab_size", max_vocab, 1)
-    subsample = _check_float("subsample", estimator.subsample, 0.0, 1.0)
-    seed = check_random_state(estimator.random_state)
-    threads = 1 if threads is None else resolve_threads(threads)
-
-    generator = make_generator(estimator, data)
-    shard_list = plan_shards(generator, shards)
-    run = f"{uuid.uuid4().hex[:10]}"
-    nw = len(workers)
-
-    t0 = time.perf_counter()
-    counted = [client.submit(count_shard, sh, key=f"embedkit-count-{run}-{s}",
-                             workers=[workers[s % nw]], allow_other_workers=True)
-               for s, sh in enumerate(shard_list)]
-    shard_f = [client.submit(operator.itemgetter(0), c, key=f"embedkit-shard-{run}-{s}")
-               for s, c in enumerate(counted)]
-    parts = [client.submit(operator.itemgetter(1), c, key=f"embedkit-counts-{run}-{s}")
-             for s, c in enumerate(counted)]
-    level = 0
-    while len(parts) > 1:  # pairwise reduction in shard order (keeps first-seen key order)
-        nxt = [client.submit(merge_counts, parts[a], parts[a + 1],
-                             key=f"embedkit-merge-{run}-{level}-{a}")
-               for a in range(0, len(parts) - 1, 2)]
-        if len(parts) % 2:
-            nxt.append(parts[-1])
-        parts, level = nxt, level + 1
-    vocab_f = client.submit(finish_vocab, parts[0], min_count, max_vocab, subsample,
-                            key=f"embedkit-vocab-{run}")
-    raw_f = client.submit(operator.attrgetter("n_raw_per_shard"), parts[0],
-                          key=f"embedkit-raw-{run}")
-    facts_f = client.submit(operator.attrgetter("facts"), parts[0], key=f"embedkit-facts-{run}")
-    vocab, per_shard, facts = client.gather([vocab_f, raw_f, facts_f])
-    # the statistics one machine's counting pass sets on the generator (e.g. Kmer2Vec's n_bases_)
-    apply_facts(generator, facts)
-    vocab_seconds = time.perf_counter() - t0
-    if K > len(vocab):
-        raise ValueError(f"blocks ({K}) must not exceed the vocabulary size ({len(vocab)})")
-    per_shard = [int(x) for x in per_shard]
-    shard_start = np.concatenate(([0], np.cumsum(per_shard)[:-1])).astype(np.int64).tolist()
-    words_per_epoch = max(1, sum(per_shard))
-    noise = np.asarray(sampler.weights(vocab), dtype=np.float64)
-    plan = plan_blocks(vocab.counts, vocab.keep_prob, noise, K)
-    params = _kernel_params(config, words_per_epoch)
-    ctx = client.submit(_make_context, run, shard_f, vocab_f, noise, params, plan, seed,
-                        config.chunk_words, shard_start, words_per_epoch, threads,
-                        int(cache_bytes), key=f"embedkit-context-{run}")
-    logger.info("distributed: %d %ss, %d blocks (sizes %s), %d shards, %d workers",
-                len(vocab), getattr(estimator, "_unit", "word"), K, plan.sizes().tolist(),
-                len(shard_list), nw)
-    return _Prepared(config, seed, vocab, generator, ctx, plan, workers, run, vocab_seconds,
-                     words_per_epoch)
-
-
-def _finish(estimator, prep: _Prepared, W: np.ndarray, C: np.ndarray,
-            history: list[EpochStats]):
-    """Set the fitted attributes ``fit`` sets, through the estimator's own hooks."""
-    if not np.all(np.isfinite(W[: min(len(W), 1000)])):
-        raise FloatingPointError("training diverged (non-finite vectors); lower lr")
-    dim = prep.config.dim  # drop the row padding the kernels trained with, in place
-    W, C = unpad_rows(np.ascontiguousarray(W), dim), unpad_rows(np.ascontiguousarray(C), dim)
-    estimator._set_fitted(prep.vocab, W, C, history, seed=prep.seed,
-                          vocab_seconds=prep.vocab_seconds)
-    # e.g. Node2Vec's graph_ / isolated_nodes_, or Kmer2Vec's n_bases_ (from the statistics
-    # counted on the workers, summed over shards and set on the generator by _prepare)
-    estimator._record_generator(prep.generator)
-    return estimator
-
-
-def _epoch_stats(epoch: int, infos: list[np.ndarray], seconds: float, compute_loss: bool,
-                 extra: dict, n_cells_per_slice: int) -> EpochStats:
-    tot = np.sum([i[:N_STATS] for i in infos], axis=0)
-    pairs = int(tot[STAT_PAIRS])
-    n_neg = tot[STAT_TERMS] - pairs
-    return EpochStats(
-        epoch=epoch,
-        loss=float(tot[STAT_LOSS] / pairs) if pairs and compute_loss else float("nan"),
-        raw_words=int(round(sum(i[_I_RAW] for i in infos) / n_cells_per_slice)),
-        # each slice of the epoch is streamed by K * K cells, with (nearly) the same kept words
-        trained_words=int(round(sum(i[STAT_WORDS] for i in infos) / n_cells_per_slice)),
-        pairs=pairs, seconds=seconds,
-        mean_neg_sigmoid=float(tot[STAT_NEG_SIGMOID] / n_neg) if n_neg > 0 else float("nan"),
-        extra=extra,
-    )
+    return make(data)
 
 
 def fit_distributed(
-    estimator,
-    data,
+    generator: ContextGenerator,
+    sampler: NegativeSampler | None = None,
+    config: EngineConfig | None = None,
     *,
+    seed: int | None = None,
     client,
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+    subsample: float = 1e-3,
+    threads: int | None = None,
+    progress: bool = True,
+    unit: str = "word",
     blocks: int | None = None,
     shards: int | None = None,
     sub_epochs: int | None = None,
     cache_bytes: int = CACHE_BYTES,
     callback: Callable[[RoundStats], None] | None = None,
+    **legacy,
 ):
-    """Fit an SGNS estimator on a Dask cluster by block rotation.
+    """Train SGNS vectors on a Dask cluster by block rotation.
 
-    Sets the same fitted attributes as ``estimator.fit(data)`` (``embeddings_``, ``vocab_``,
-    ``loss_history_``, ``epoch_stats_``, ...) and returns the estimator.
+    Takes what :func:`embedkit.engine.train` takes (a context generator, a negative sampler, an
+    :class:`~embedkit.engine.EngineConfig` and a seed) plus the client, and returns what it
+    returns, ``(W, C, history)``, followed by the vocabulary (counted on the cluster, so the
+    vocabulary options are given here) and the block plan, as a :class:`DistributedFit`.
+    Estimators call it for ``fit(data, client=...)``.
 
     Parameters
     ----------
-    estimator : Word2Vec, Node2Vec, DeepWalk, Kmer2Vec or another SGNS estimator
-        Its parameters are used as they are (skip-gram only; frequency-based samplers only).
-        ``threads`` is the number of threads *per cell task* (default 1, which keeps the result
-        reproducible; more threads race as on one machine).
-    data : anything ``estimator.fit`` accepts
-        Files must be readable at the same path on every worker.
+    generator : ContextGenerator
+        The data. A generator that is :class:`~embedkit.contexts.base.Shardable` is counted and
+        streamed shard by shard; any other trains as one shard. Files must be readable at the
+        same path on every worker.
+    sampler : NegativeSampler
+        A frequency-based sampler (unigram, uniform) whose weights can be split into blocks.
+    config : EngineConfig
+        Skip-gram with negative sampling only (``check_objective(..., distributed=True)``).
+    seed : int
+        Seed of every random stream; the result depends only on it, K and the sharding.
     client : dask.distributed.Client
+    min_count, max_vocab_size, subsample
+        Vocabulary options (as :meth:`ContextGenerator.build_vocab`).
+    threads : int, optional
+        Threads per cell task (default 1, which keeps the result reproducible; more threads
+        race as on one machine).
+    progress : bool, default True
+        Show a progress bar of rounds.
+    unit : str, default "word"
+        What a token is, for the log ("word", "node", "k-mer").
     blocks : int, optional
         Number of vocabulary blocks K (default: the number of workers). An epoch is K rounds
-        of K cells; the result depends on K and ``random_state`` only. K = 1 reproduces
+        of K cells; the result depends on K and ``seed`` only. K = 1 reproduces
         single-process training with ``threads=1`` bit for bit.
     shards : int, optional
         Number of data shards for counting and streaming (default: about one per 64M raw
@@ -571,14 +193,22 @@ def fit_distributed(
 
     Returns
     -------
-    estimator
+    DistributedFit
+        ``(W, C, history, vocab, plan, partitions, vocab_seconds)``.
 
     Raises
     ------
     TypeError
         If ``client`` is not a ``dask.distributed.Client``.
     ValueError
-        If ``blocks < 1`` or exceeds the vocabulary size, or for CBOW.
+        If ``blocks < 1`` or exceeds the vocabulary size, for CBOW, or for an objective or
+        sampler without a distributed form.
+
+    Notes
+    -----
+    The older form ``fit_distributed(estimator, data, client=..., ...)`` still works: it is
+    ``estimator.fit(data, client=..., ...)``, which sets the estimator's fitted attributes and
+    returns it.
 
     Examples
     --------
@@ -586,16 +216,27 @@ def fit_distributed(
     >>> from embedkit import Word2Vec
     >>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
     >>> sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
-    >>> model = fit_distributed(Word2Vec(dim=8, min_count=1, random_state=0, progress=False),
-    ...                         sents, client=client, blocks=2)  # doctest: +SKIP
+    >>> model = Word2Vec(dim=8, min_count=1, random_state=0, progress=False).fit(
+    ...     sents, client=client, blocks=2)  # doctest: +SKIP
     >>> model.embeddings_["cat"].shape  # doctest: +SKIP
     (8,)
     """
+    if not isinstance(generator, ContextGenerator) and callable(getattr(generator, "fit", None)):
+        # fit_distributed(estimator, data, client=..., ...): the estimator's own fit
+        options = {"blocks": blocks, "shards": shards, "sub_epochs": sub_epochs,
+                   "cache_bytes": cache_bytes, "callback": callback, **legacy}
+        return generator.fit(sampler, client=client, **options)
+    if legacy:
+        raise TypeError(f"unexpected keyword arguments {sorted(legacy)}")
+    if sampler is None or config is None or seed is None:
+        raise TypeError("fit_distributed needs a sampler, an EngineConfig and a seed")
     if sub_epochs is not None and (not isinstance(sub_epochs, (int, np.integer))
                                    or isinstance(sub_epochs, bool) or sub_epochs < 1):
         raise ValueError(f"sub_epochs must be a positive int or None, got {sub_epochs!r}")
-    prep = _prepare(estimator, data, client, blocks, shards, cache_bytes,
-                    threads=estimator.threads)
+    prep = prepare_run(generator, sampler, config, seed=seed, client=client,
+                       min_count=min_count, max_vocab_size=max_vocab_size, subsample=subsample,
+                       blocks=blocks, shards=shards, cache_bytes=cache_bytes, threads=threads,
+                       unit=unit)
     config, plan, run, workers = prep.config, prep.plan, prep.run, prep.workers
     R = (1 if plan.n_blocks == 1 else 4) if sub_epochs is None else int(sub_epochs)
     wpe = prep.words_per_epoch
@@ -607,9 +248,9 @@ def fit_distributed(
     def where(k: int) -> dict:
         return {"workers": [workers[k % nw]], "allow_other_workers": True}
 
-    W_f = [client.submit(_init_block, n, dim, prep.seed, *plan.block(i), False,
+    W_f = [client.submit(init_block, n, dim, prep.seed, *plan.block(i), False,
                          key=f"embedkit-W-{run}-init-{i}", **where(i)) for i in range(K)]
-    C_f = [client.submit(_init_block, n, dim, prep.seed, *plan.block(j), True,
+    C_f = [client.submit(init_block, n, dim, prep.seed, *plan.block(j), True,
                          key=f"embedkit-C-{run}-init-{j}", **where(j)) for j in range(K)]
     info_f: list[list] = []
     for epoch in range(config.epochs):
@@ -619,7 +260,7 @@ def fit_distributed(
                 for k in range(K):
                     i, j = plan.cell(k, s)
                     tag = f"{run}-e{epoch}-x{r}-r{s}-k{k}"
-                    cell = client.submit(_train_cell, W_f[i], C_f[j], prep.ctx, epoch, i, j,
+                    cell = client.submit(train_cell, W_f[i], C_f[j], prep.ctx, epoch, i, j,
                                          0, 1, lo, hi, key=f"embedkit-cell-{tag}", **where(k))
                     W_f[i] = client.submit(operator.itemgetter(0), cell,
                                            key=f"embedkit-W-{tag}", **where(k))
@@ -630,7 +271,7 @@ def fit_distributed(
                 info_f.append(infos)
 
     bar = None
-    if estimator.progress:
+    if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=config.epochs * R * K, unit="round", desc=f"embedkit K={K}",
@@ -651,8 +292,8 @@ def fit_distributed(
                 loss=float(tot[STAT_LOSS] / pairs) if pairs and config.compute_loss
                 else float("nan"),
                 seconds=now - t_round,
-                train_seconds=max(g[_I_TRAIN] for g in got),
-                gen_seconds=max(g[_I_GEN] for g in got),
+                train_seconds=max(g[I_TRAIN] for g in got),
+                gen_seconds=max(g[I_GEN] for g in got),
                 other_seconds=max(0.0, now - t_round - _busiest(got, nw)),
             )
             t_round = now
@@ -678,7 +319,7 @@ def fit_distributed(
                     "other_seconds": sum(x.other_seconds for x in mine),
                     "rounds": mine,
                 }
-                st = _epoch_stats(epoch, epoch_infos, now - t_epoch, config.compute_loss, extra,
+                st = epoch_stats(epoch, epoch_infos, now - t_epoch, config.compute_loss, extra,
                                   K * K)
                 if st.raw_words == 0:
                     raise ValueError("the context generator produced no tokens to train on")
@@ -696,22 +337,13 @@ def fit_distributed(
         info_f.clear()
         W_f.clear()
         C_f.clear()
-        client.run(_clear_cache, run)
-    estimator.blocks_ = plan
-    return _finish(estimator, prep, W, C, history)
+        client.run(clear_run, run)
+    return finish_run(prep, W, C, history, plan=plan)
 
 
 def _busiest(infos: list[np.ndarray], n_workers: int) -> float:
     """Task seconds of the busiest worker in a round (cell k runs on worker k mod n)."""
     load = np.zeros(n_workers)
     for k, info in enumerate(infos):
-        load[k % n_workers] += info[_I_TASK]
+        load[k % n_workers] += info[I_TASK]
     return float(load.max())
-
-
-def _clear_cache(run: str) -> None:
-    from embedkit.distributed.sharding import clear_cache
-
-    clear_cache(run)
-    for key in [k for k in _UNCACHEABLE if k[0] == run]:
-        _UNCACHEABLE.discard(key)

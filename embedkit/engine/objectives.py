@@ -69,6 +69,8 @@ class Objective:
         Supports block rotation (``parallel="blocks"`` and distributed training).
     table_samplers : bool
         Supports samplers with candidate lists, pools or exclusions (hard, spelling).
+    samplers : bool
+        Draws from the negative sampler at all (the full softmax does not).
     """
 
     name: str
@@ -77,6 +79,7 @@ class Objective:
     cbow: bool
     blocks: bool
     table_samplers: bool
+    samplers: bool = True
 
     def obstacle(self, params: KernelParams, tables=None) -> str | None:
         """Why this objective cannot train ``params`` (and ``tables``); ``None`` if it can."""
@@ -132,7 +135,7 @@ OBJECTIVES: dict[str, Objective] = {
     "ns": Objective("ns", "skip-gram or CBOW with negative sampling", None, cbow=True,
                     blocks=True, table_samplers=True),
     "softmax": Objective("softmax", "full softmax over the vocabulary (small vocabularies)",
-                         Softmax, cbow=False, blocks=False, table_samplers=True),
+                         Softmax, cbow=False, blocks=False, table_samplers=True, samplers=False),
     "nce": Objective("nce", "noise-contrastive estimation with the sampler as noise", Nce,
                      cbow=False, blocks=False, table_samplers=False),
 }

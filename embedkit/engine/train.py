@@ -36,8 +36,9 @@ from embedkit.rng import derive_seed, engine_states
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab
 
-__all__ = ["EngineConfig", "EpochStats", "aligned_zeros", "init_input_rows", "init_weights",
-           "padded_dim", "resolve_threads", "train", "unpad_rows"]
+__all__ = ["EngineConfig", "EpochStats", "aligned_zeros", "check_batch", "chunk_bounds",
+           "init_input_rows", "init_weights", "numba_threads", "padded_dim", "prefetch_batches",
+           "resolve_threads", "train", "unpad_rows"]
 
 logger = logging.getLogger("embedkit")
 
@@ -93,7 +94,7 @@ def resolve_threads(threads: int | None) -> int:
 
 
 @contextmanager
-def _numba_threads(n: int):
+def numba_threads(n: int):
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
@@ -203,7 +204,7 @@ def _concurrent_kernels_ok() -> bool:
     return numba.threading_layer() in ("omp", "tbb")
 
 
-def _prefetch(it: Iterator[SeqBatch], depth: int = 3) -> Iterator[SeqBatch]:
+def prefetch_batches(it: Iterator[SeqBatch], depth: int = 3) -> Iterator[SeqBatch]:
     """Run ``it`` in a background thread, ``depth`` batches ahead; re-raise its errors here.
 
     Falls back to producing batches in this thread when the threading layer cannot run two
@@ -246,7 +247,7 @@ def _prefetch(it: Iterator[SeqBatch], depth: int = 3) -> Iterator[SeqBatch]:
         t.join(timeout=5)
 
 
-def _check_batch(batch: SeqBatch, n_vocab: int) -> None:
+def check_batch(batch: SeqBatch, n_vocab: int) -> None:
     ids, offsets = batch.ids, batch.offsets
     if not isinstance(ids, np.ndarray) or ids.dtype != np.int32 or ids.ndim != 1:
         raise TypeError("SeqBatch.ids must be a 1-D int32 array")
@@ -260,7 +261,7 @@ def _check_batch(batch: SeqBatch, n_vocab: int) -> None:
         raise ValueError(f"SeqBatch.ids holds id {int(ids.max())} >= vocabulary size {n_vocab}")
 
 
-def _chunk_bounds(offsets: np.ndarray, chunk_words: int) -> np.ndarray:
+def chunk_bounds(offsets: np.ndarray, chunk_words: int) -> np.ndarray:
     """Split sequences into contiguous chunks of about ``chunk_words`` ids (whole sequences)."""
     n_seq = offsets.size - 1
     total = int(offsets[-1])
@@ -330,18 +331,18 @@ def train(
         n, config.dim, config.epochs, words_per_epoch, unit, threads, sampler,
     )
     try:
-        with _numba_threads(threads):
+        with numba_threads(threads):
             for epoch in range(config.epochs):
                 t0 = time.perf_counter()
                 totals = np.zeros(N_STATS, dtype=np.float64)
                 raw = 0
                 chunk_index = 0
-                for batch in _prefetch(generator.batches(vocab, epoch=epoch, seed=seed)):
-                    _check_batch(batch, n)
+                for batch in prefetch_batches(generator.batches(vocab, epoch=epoch, seed=seed)):
+                    check_batch(batch, n)
                     if batch.ids.size == 0:
                         raw += batch.n_raw
                         continue
-                    bounds = _chunk_bounds(batch.offsets, config.chunk_words)
+                    bounds = chunk_bounds(batch.offsets, config.chunk_words)
                     n_chunks = bounds.size - 1
                     pos_scale = batch.n_raw / batch.ids.size
                     start_pos = epoch * words_per_epoch + raw

@@ -18,6 +18,7 @@ from embedkit.eval.kmers import (
     edit_distance,
     evaluate_sequence_classification,
     kmer_similarity_agreement,
+    levenshtein_distance,
     reverse_complement_consistency,
 )
 from embedkit.eval.words import (
@@ -45,6 +46,7 @@ __all__ = [
     "evaluate_sequence_classification",
     "evaluate_word_pairs",
     "kmer_similarity_agreement",
+    "levenshtein_distance",
     "link_prediction",
     "node_classification",
     "read_analogy_questions",

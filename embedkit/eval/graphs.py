@@ -16,13 +16,14 @@ Both follow the protocols of the DeepWalk and node2vec papers and need scikit-le
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from embedkit.contexts.graph import Graph, _from_arrays, as_graph
+from embedkit.eval.common import require_sklearn, vectors_of
+from embedkit.eval.links import EDGE_OPERATORS, link_prediction, split_edges
 
 __all__ = [
     "EDGE_OPERATORS",
@@ -31,38 +32,6 @@ __all__ = [
     "split_edges",
     "read_node_labels",
 ]
-
-#: Edge operators: (u, v) node vectors -> edge features (node2vec paper, Table 1).
-EDGE_OPERATORS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "hadamard": lambda u, v: u * v,
-    "average": lambda u, v: (u + v) / 2.0,
-    "l1": lambda u, v: np.abs(u - v),
-    "l2": lambda u, v: (u - v) ** 2,
-}
-
-
-def _sklearn():
-    try:
-        import sklearn  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "graph evaluation needs scikit-learn: pip install 'embedkit[eval]'"
-        ) from exc
-
-
-def _vectors_of(embeddings: Any):
-    """(key_to_index, matrix) from an Embeddings, a fitted model or a {key: vector} mapping."""
-    emb = getattr(embeddings, "embeddings_", embeddings)
-    if hasattr(emb, "key_to_index") and hasattr(emb, "vectors"):
-        return emb.key_to_index, np.asarray(emb.vectors)
-    if isinstance(emb, Mapping):
-        keys = list(emb)
-        return {k: i for i, k in enumerate(keys)}, np.asarray([emb[k] for k in keys], float)
-    raise TypeError(
-        "embeddings must be an Embeddings object, a fitted model with embeddings_, or a "
-        f"mapping node -> vector, got {type(embeddings).__name__}"
-    )
-
 
 def read_node_labels(path: str, *, sep: str | None = None) -> dict[Hashable, list[str]]:
     """Read a node label file: ``node<sep>label`` lines (a header line is detected).
@@ -83,7 +52,7 @@ def read_node_labels(path: str, *, sep: str | None = None) -> dict[Hashable, lis
     (209, ['K'])
     """
     from embedkit._io import open_text
-    from embedkit.contexts.graph import _INT_RE
+    from embedkit.contexts.graph import INT_RE
 
     rows: list[tuple[str, list[str]]] = []
     with open_text(path) as f:
@@ -101,7 +70,7 @@ def read_node_labels(path: str, *, sep: str | None = None) -> dict[Hashable, lis
         rows = rows[1:]
     if not rows:
         raise ValueError(f"{path}: no node labels found")
-    to_int = all(_INT_RE.match(n) for n, _ in rows)
+    to_int = all(INT_RE.match(n) for n, _ in rows)
     out: dict[Hashable, list[str]] = {}
     for n, labs in rows:
         out.setdefault(int(n) if to_int else n, []).extend(labs)
@@ -210,7 +179,7 @@ def node_classification(
     >>> list(res.columns)[:2]
     ['micro_f1', 'macro_f1']
     """
-    _sklearn()
+    require_sklearn()
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
@@ -225,7 +194,7 @@ def node_classification(
         raise ValueError(f"train_ratios must be fractions in (0, 1), got {ratios}")
     if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
         raise ValueError(f"n_repeats must be a positive int, got {n_repeats!r}")
-    key_to_index, V = _vectors_of(embeddings)
+    key_to_index, V = vectors_of(embeddings)
     nodes, lists = _normalise_labels(labels)
     idx, keep = _select(key_to_index, nodes, missing)
     lists = [lab for lab, k in zip(lists, keep, strict=True) if k]
@@ -287,231 +256,3 @@ def node_classification(
     )
     return agg
 
-
-# ---------------------------------------------------------------------------------------------
-# Link prediction
-# ---------------------------------------------------------------------------------------------
-
-
-def _edge_list(g: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Arcs (directed) or unordered edges u <= v (undirected), with weights."""
-    rows = np.repeat(np.arange(g.n_nodes, dtype=np.int64), np.diff(g.indptr))
-    cols = g.indices.astype(np.int64)
-    w = g.weights
-    if not g.directed:
-        keep = rows <= cols
-        rows, cols = rows[keep], cols[keep]
-        w = None if w is None else w[keep]
-    return rows, cols, w
-
-
-def _spanning_forest(n: int, u: np.ndarray, v: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Mask of edges forming a spanning forest (union-find, edges visited in ``order``)."""
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        root = a
-        while parent[root] != root:
-            root = parent[root]
-        while parent[a] != root:
-            parent[a], a = root, parent[a]
-        return root
-
-    tree = np.zeros(u.size, dtype=bool)
-    for e in order:
-        a, b = find(int(u[e])), find(int(v[e]))
-        if a != b:
-            parent[a] = b
-            tree[e] = True
-    return tree
-
-
-def split_edges(
-    graph: Any,
-    *,
-    test_fraction: float = 0.5,
-    keep_connected: bool = True,
-    random_state: int = 0,
-    directed: bool | None = None,
-    weighted: bool | None = None,
-) -> tuple[Graph, np.ndarray, np.ndarray]:
-    """Hide a fraction of the edges for link prediction.
-
-    Parameters
-    ----------
-    graph : any :func:`~embedkit.contexts.graph.as_graph` input
-    test_fraction : float, default 0.5
-        Fraction of edges hidden (the node2vec paper hides 50%).
-    keep_connected : bool, default True
-        Never hide an edge of a random spanning forest, so the remaining graph has the same
-        (weakly) connected components. If fewer edges than requested can be hidden, a warning
-        says how many were.
-    random_state : int
-
-    Returns
-    -------
-    train_graph : Graph
-        Same nodes (and labels), without the hidden edges.
-    test_edges : ndarray of int64, shape (m, 2)
-        Hidden edges as node ids.
-    test_non_edges : ndarray of int64, shape (m, 2)
-        As many node pairs that are not edges of the full graph.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> train, pos, neg = split_edges(nx.karate_club_graph(), test_fraction=0.2)
-    >>> train.n_edges + len(pos), len(pos) == len(neg)
-    (78, True)
-    """
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    g = as_graph(graph, directed=directed, weighted=weighted)
-    rng = np.random.default_rng(random_state)
-    u, v, w = _edge_list(g)
-    m = u.size
-    want = int(round(test_fraction * m))
-    order = rng.permutation(m)
-    removable = np.ones(m, dtype=bool)
-    if keep_connected:
-        removable &= ~_spanning_forest(g.n_nodes, u, v, order)
-    cand = order[removable[order]]
-    if cand.size < want:
-        warnings.warn(f"only {cand.size} of the requested {want} edges can be hidden while "
-                      "keeping the graph connected", UserWarning, stacklevel=2)
-    test = np.sort(cand[:want])
-    mask = np.ones(m, dtype=bool)
-    mask[test] = False
-    train = _from_arrays(u[mask], v[mask], None if w is None else w[mask], g.labels,
-                         directed=g.directed, duplicates="max")
-    pos = np.stack([u[test], v[test]], axis=1)
-    neg = _sample_non_edges(g, pos.shape[0], rng)
-    return train, pos, neg
-
-
-def _sample_non_edges(g: Graph, k: int, rng: np.random.Generator) -> np.ndarray:
-    n = g.n_nodes
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
-    existing = set((rows * n + g.indices).tolist())
-    max_pairs = n * (n - 1) // (1 if g.directed else 2)
-    if k > max_pairs - len(existing) // (1 if g.directed else 2):
-        raise ValueError(f"the graph has fewer than {k} non-edges to sample")
-    out: set[int] = set()
-    while len(out) < k:
-        a = rng.integers(0, n, size=2 * (k - len(out)) + 16)
-        b = rng.integers(0, n, size=a.size)
-        for x, y in zip(a.tolist(), b.tolist(), strict=True):
-            if x == y:
-                continue
-            if not g.directed and x > y:
-                x, y = y, x
-            key = x * n + y
-            if key in existing or key in out:
-                continue
-            out.add(key)
-            if len(out) == k:
-                break
-    keys = np.fromiter(out, dtype=np.int64, count=k)
-    keys.sort()
-    return np.stack([keys // n, keys % n], axis=1)
-
-
-def link_prediction(
-    graph: Any,
-    model: Any,
-    *,
-    test_fraction: float = 0.5,
-    keep_connected: bool = True,
-    operators: Iterable[str] = ("hadamard", "average", "l1", "l2"),
-    classifier_fraction: float = 0.5,
-    random_state: int = 0,
-    directed: bool | None = None,
-    weighted: bool | None = None,
-) -> pd.DataFrame:
-    """Link prediction: hide edges, embed the rest, score hidden edges versus non-edges.
-
-    Parameters
-    ----------
-    graph : any :func:`~embedkit.contexts.graph.as_graph` input
-    model : estimator or callable
-        An (unfitted) embedkit estimator such as ``Node2Vec(...)`` (a fresh copy with the same
-        parameters is fitted on the remaining graph), or a callable ``Graph -> Embeddings``.
-    test_fraction : float, default 0.5
-        Fraction of edges hidden.
-    keep_connected : bool, default True
-        Keep the remaining graph's connected components (see :func:`split_edges`).
-    operators : iterable of str
-        Edge operators (keys of :data:`EDGE_OPERATORS`) scored with a logistic regression.
-        The plain dot product ``u . v`` is always reported too (no classifier).
-    classifier_fraction : float, default 0.5
-        The hidden pairs (edges and non-edges) are split: this fraction trains each
-        operator's classifier, the rest is the test set for every method (dot product too).
-    random_state : int
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``method`` (``"dot"`` and the operators); column ``roc_auc``; plus ``n_test``.
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> from embedkit import DeepWalk
-    >>> G = nx.karate_club_graph()
-    >>> est = DeepWalk(dim=16, walks_per_node=5, random_state=0, progress=False)
-    >>> res = link_prediction(G, est, test_fraction=0.3)
-    >>> sorted(res.index)
-    ['average', 'dot', 'hadamard', 'l1', 'l2']
-    """
-    _sklearn()
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-
-    ops = list(operators)
-    for op in ops:
-        if op not in EDGE_OPERATORS:
-            raise ValueError(f"unknown edge operator {op!r}; known: {sorted(EDGE_OPERATORS)}")
-    if not 0.0 < classifier_fraction < 1.0:
-        raise ValueError(f"classifier_fraction must be in (0, 1), got {classifier_fraction}")
-    train, pos, neg = split_edges(graph, test_fraction=test_fraction,
-                                  keep_connected=keep_connected, random_state=random_state,
-                                  directed=directed, weighted=weighted)
-    if hasattr(model, "fit") and hasattr(model, "get_params"):
-        est = type(model)(**model.get_params())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # isolated nodes after hiding edges
-            est.fit(train)
-        emb = est.embeddings_
-    elif callable(model):
-        emb = model(train)
-    else:
-        raise TypeError("model must be an embedkit estimator or a callable Graph -> Embeddings")
-    key_to_index, V = _vectors_of(emb)
-    dim = V.shape[1]
-    # node id -> row of V (zero vector for nodes that got none, e.g. isolated after hiding)
-    Z = np.zeros((train.n_nodes, dim))
-    has = np.zeros(train.n_nodes, dtype=bool)
-    for i, lab in enumerate(train.labels):
-        j = key_to_index.get(lab)
-        if j is not None:
-            Z[i] = V[j]
-            has[i] = True
-    pairs = np.concatenate([pos, neg])
-    y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
-    rng = np.random.default_rng(random_state + 1)
-    perm = rng.permutation(len(y))
-    n_clf = int(round(classifier_fraction * len(y)))
-    tr, te = perm[:n_clf], perm[n_clf:]
-    if len(np.unique(y[tr])) < 2 or len(np.unique(y[te])) < 2:
-        raise ValueError("too few hidden edges for link prediction; use a larger graph or "
-                         "test_fraction")
-    a, b = Z[pairs[:, 0]], Z[pairs[:, 1]]
-    rows = [{"method": "dot", "roc_auc": roc_auc_score(y[te], np.sum(a[te] * b[te], axis=1)),
-             "n_test": len(te)}]
-    for op in ops:
-        F = EDGE_OPERATORS[op](a, b)
-        clf = LogisticRegression(max_iter=1000)
-        clf.fit(F[tr], y[tr])
-        rows.append({"method": op, "roc_auc": roc_auc_score(y[te], clf.decision_function(F[te])),
-                     "n_test": len(te)})
-    return pd.DataFrame(rows).set_index("method")

@@ -22,11 +22,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from embedkit.strings import levenshtein_distance
+
 __all__ = [
     "AgreementResult",
     "RCConsistencyResult",
     "alignment_score",
     "edit_distance",
+    "levenshtein_distance",
     "evaluate_sequence_classification",
     "kmer_similarity_agreement",
     "reverse_complement_consistency",
@@ -160,21 +163,8 @@ def evaluate_sequence_classification(
 # ---------------------------------------------------------------------------------------------
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (unit costs).
-
-    Examples
-    --------
-    >>> edit_distance("ACGT", "AGT")
-    1
-    """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+#: Alias of :func:`embedkit.strings.levenshtein_distance` (kept for existing imports).
+edit_distance = levenshtein_distance
 
 
 def alignment_score(a: str, b: str, *, match: int = 1, mismatch: int = -1, gap: int = -1) -> int:
@@ -254,7 +244,7 @@ def kmer_similarity_agreement(
     if similarity == "alignment":
         ref = [alignment_score(keys[i], keys[j]) for i, j in zip(a, b, strict=True)]
     else:
-        ref = [1 - edit_distance(keys[i], keys[j]) / max(len(keys[i]), len(keys[j]))
+        ref = [1 - levenshtein_distance(keys[i], keys[j]) / max(len(keys[i]), len(keys[j]))
                for i, j in zip(a, b, strict=True)]
     from scipy import stats  # lazily: scipy.stats is slow to import
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import inspect
 import logging
-import numbers
 import time
 from typing import Any
 
 import numpy as np
 
+from embedkit.capabilities import check_objective
 from embedkit.contexts.base import ContextGenerator
 from embedkit.engine.train import EngineConfig, EpochStats, resolve_threads, train
 from embedkit.rng import check_random_state
 from embedkit.samplers import get_sampler
 from embedkit.samplers.base import NegativeSampler
+from embedkit.validation import check_float, check_int
 from embedkit.vocab import Vocab
 
 __all__ = ["BaseEstimator", "SGNSModel"]
@@ -67,25 +68,6 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b) and type(a) is type(b)
     except Exception:  # noqa: BLE001 - arrays and odd objects are simply "different"
         return a is b
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, low: float, high: float = np.inf, *,
-                 low_open: bool = False) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < low or value > high or (low_open and value == low):
-        bound = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-        raise ValueError(f"{name} must be in {bound}, got {value}")
-    return value
 
 
 class SGNSModel(BaseEstimator):
@@ -142,21 +124,21 @@ class SGNSModel(BaseEstimator):
 
     # -- validation -------------------------------------------------------------------------
     def _engine_config(self) -> EngineConfig:
-        lr = _check_float("lr", self.lr, 0.0, low_open=True)
-        min_lr = _check_float("min_lr", self.min_lr, 0.0)
+        lr = check_float("lr", self.lr, 0.0, low_open=True)
+        min_lr = check_float("min_lr", self.min_lr, 0.0)
         if min_lr > lr:
             raise ValueError(f"min_lr ({min_lr}) must not exceed lr ({lr})")
         return EngineConfig(
-            dim=_check_int("dim", self.dim, 1),
-            window=_check_int("window", self.window, 0),
-            negative=_check_int("negative", self.negative, 0),
+            dim=check_int("dim", self.dim, 1),
+            window=check_int("window", self.window, 0),
+            negative=check_int("negative", self.negative, 0),
             sg=bool(self.sg),
             shrink_window=bool(self.shrink_window),
             shared_negatives=bool(self.shared_negatives),
             cbow_mean=bool(self.cbow_mean),
             lr=lr,
             min_lr=min_lr,
-            epochs=_check_int("epochs", self.epochs, 1),
+            epochs=check_int("epochs", self.epochs, 1),
             compute_loss=bool(self.compute_loss),
             objective=self._check_objective(),
             parallel=self._check_parallel(),
@@ -170,26 +152,22 @@ class SGNSModel(BaseEstimator):
         return str(self.parallel)
 
     def _check_objective(self) -> str:
-        from embedkit.engine.objectives import OBJECTIVES
-
-        objective = self.objective
-        if objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {objective!r}; choose one of {sorted(OBJECTIVES)}")
-        if objective != "ns" and not self.sg:
-            raise ValueError(f"objective={objective!r} is skip-gram only; set sg=True")
-        return objective
+        return check_objective(self.objective, sg=bool(self.sg))
 
     def _resolve_sampler(self) -> NegativeSampler:
         if isinstance(self.sampler, str) and self.sampler == "unigram":
-            return get_sampler("unigram", power=_check_float(
+            return get_sampler("unigram", power=check_float(
                 "ns_exponent", self.ns_exponent, -np.inf, np.inf))
         return get_sampler(self.sampler)
 
-    def _build_vocab(self, generator: ContextGenerator) -> Vocab:
-        _check_int("min_count", self.min_count, 0)
+    def _build_vocab_options(self) -> float:
+        check_int("min_count", self.min_count, 0)
         if self.max_vocab_size is not None:
-            _check_int("max_vocab_size", self.max_vocab_size, 1)
-        subsample = _check_float("subsample", self.subsample, 0.0, 1.0)
+            check_int("max_vocab_size", self.max_vocab_size, 1)
+        return check_float("subsample", self.subsample, 0.0, 1.0)
+
+    def _build_vocab(self, generator: ContextGenerator) -> Vocab:
+        subsample = self._build_vocab_options()
         return generator.build_vocab(
             min_count=self.min_count, max_vocab_size=self.max_vocab_size, subsample=subsample
         )
@@ -202,36 +180,79 @@ class SGNSModel(BaseEstimator):
     def _record_generator(self, generator: ContextGenerator) -> None:
         """Hook: copy facts about the data from the generator after fitting."""
 
-    def _fit_data(self, data, *, client=None, blocks: int | None = None):
+    def make_generator(self, data) -> ContextGenerator:
+        """The context generator ``fit(data)`` trains on (not yet counted or walked)."""
+        return self._make_generator(data)
+
+    def _fit_data(self, data, *, client=None, **distributed_options):
         """``fit`` for every estimator: one process, or Dask block rotation with a client."""
-        if client is not None:
-            from embedkit.distributed import fit_distributed
+        self._engine_config()  # validate engine parameters before any data work
+        return self.fit_generator(self.make_generator(data), client=client,
+                                  **distributed_options)
 
-            return fit_distributed(self, data, client=client, blocks=blocks)
-        if blocks is not None:
-            raise ValueError("blocks= needs a Dask client (client=...)")
-        generator = self._make_generator(data)
-        self._fit_generator(generator)
-        self._record_generator(generator)
-        return self
+    def fit_generator(self, generator: ContextGenerator, *, client=None, trainer=None,
+                      **distributed_options):
+        """Train on ``generator`` and set the fitted attributes; returns ``self``.
 
-    def _fit_generator(self, generator: ContextGenerator, vocab: Vocab | None = None):
-        """Validate, build the vocabulary, train, and set the fitted attributes."""
+        Parameters
+        ----------
+        generator : ContextGenerator
+            Any context generator (text, walks, k-mers, metapath walks, your own).
+        client : dask.distributed.Client, optional
+            Train on a Dask cluster (:func:`embedkit.distributed.fit_distributed`).
+        trainer : callable, optional
+            The distributed trainer (default ``fit_distributed``; e.g.
+            :func:`embedkit.distributed.fit_averaging`).
+        **distributed_options
+            ``blocks``, ``shards``, ``sub_epochs``, ``cache_bytes``, ``callback``, ... of the
+            distributed trainer (only with ``client``).
+        """
+        if not isinstance(generator, ContextGenerator):
+            raise TypeError(
+                "generator must implement the ContextGenerator protocol (build_vocab, "
+                f"tokens_per_epoch, batches), got {type(generator).__name__}"
+            )
         config = self._engine_config()
         sampler = self._resolve_sampler()
-        threads = resolve_threads(self.threads)
+        bind = getattr(sampler, "for_generator", None)
+        if callable(bind):  # a sampler that needs facts of the data (e.g. node types)
+            sampler = bind(generator)
         seed = check_random_state(self.random_state)
-        t0 = time.perf_counter()
-        if vocab is None:
+        if client is None:
+            unused = [k for k, v in distributed_options.items() if v is not None]
+            if unused or trainer is not None:
+                raise ValueError(f"{', '.join(unused) or 'trainer'}= needs a Dask client "
+                                 "(client=...)")
+            threads = resolve_threads(self.threads)
+            t0 = time.perf_counter()
             vocab = self._build_vocab(generator)
-        vocab_seconds = time.perf_counter() - t0
-        logger.info("vocabulary: %d %ss from %d tokens (%.1fs)", len(vocab), self._unit,
-                    vocab.n_raw_tokens, vocab_seconds)
-        W, C, history = train(
-            generator, vocab, sampler, config, seed=seed, threads=threads,
-            progress=bool(self.progress), unit=self._unit,
-        )
-        return self._set_fitted(vocab, W, C, history, seed=seed, vocab_seconds=vocab_seconds)
+            vocab_seconds = time.perf_counter() - t0
+            logger.info("vocabulary: %d %ss from %d tokens (%.1fs)", len(vocab), self._unit,
+                        vocab.n_raw_tokens, vocab_seconds)
+            W, C, history = train(
+                generator, vocab, sampler, config, seed=seed, threads=threads,
+                progress=bool(self.progress), unit=self._unit,
+            )
+        else:
+            if trainer is None:
+                from embedkit.distributed import fit_distributed as trainer
+            self._build_vocab_options()
+            options = {k: v for k, v in distributed_options.items() if v is not None}
+            result = trainer(
+                generator, sampler, config, seed=seed, client=client,
+                min_count=self.min_count, max_vocab_size=self.max_vocab_size,
+                subsample=self.subsample, threads=self.threads, progress=bool(self.progress),
+                unit=self._unit, **options,
+            )
+            W, C, history, vocab = result.W, result.C, result.history, result.vocab
+            vocab_seconds = result.vocab_seconds
+            if result.plan is not None:
+                self.blocks_ = result.plan
+            if result.partitions is not None:
+                self.partitions_ = result.partitions
+        self._set_fitted(vocab, W, C, history, seed=seed, vocab_seconds=vocab_seconds)
+        self._record_generator(generator)
+        return self
 
     def _set_fitted(self, vocab: Vocab, W: np.ndarray, C: np.ndarray,
                     history: list[EpochStats], *, seed: int, vocab_seconds: float):

@@ -173,7 +173,8 @@ class Kmer2Vec(SGNSModel):
             max_sequence_length=self.max_sequence_length, batch_bases=self.batch_bases,
         )
 
-    def fit(self, sequences, y=None, *, client=None, blocks: int | None = None) -> Kmer2Vec:
+    def fit(self, sequences, y=None, *, client=None, blocks: int | None = None,
+            **distributed_options) -> Kmer2Vec:
         """Learn k-mer vectors.
 
         Parameters
@@ -185,12 +186,15 @@ class Kmer2Vec(SGNSModel):
             Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`).
         blocks : int, optional
             Vocabulary blocks for distributed training (default: the number of workers).
+        **distributed_options
+            Further options of :func:`embedkit.distributed.fit_distributed` (``shards``,
+            ``sub_epochs``, ``cache_bytes``, ``callback``); only with ``client``.
 
         Returns
         -------
         self
         """
-        return self._fit_data(sequences, client=client, blocks=blocks)
+        return self._fit_data(sequences, client=client, blocks=blocks, **distributed_options)
 
     def _make_generator(self, sequences):
         return self._corpus(sequences)

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from embedkit.models.base import SGNSModel, _check_float, _check_int
+from embedkit.models.base import SGNSModel
 from embedkit.rng import check_random_state
 from embedkit.samplers.base import NegativeSampler
+from embedkit.validation import check_float, check_int
 
 __all__ = ["Node2Vec", "DeepWalk"]
 
@@ -180,15 +181,16 @@ class Node2Vec(SGNSModel):
         wp = self._walk_params()
         return RandomWalks(
             graph,
-            walk_length=_check_int("walk_length", self.walk_length, 1),
-            walks_per_node=_check_int("walks_per_node", self.walks_per_node, 1),
-            p=_check_float("p", wp["p"], 0.0, low_open=True),
-            q=_check_float("q", wp["q"], 0.0, low_open=True),
+            walk_length=check_int("walk_length", self.walk_length, 1),
+            walks_per_node=check_int("walks_per_node", self.walks_per_node, 1),
+            p=check_float("p", wp["p"], 0.0, low_open=True),
+            q=check_float("q", wp["q"], 0.0, low_open=True),
             directed=self.directed, weighted=self.weighted, batch_walks=self.batch_walks,
             count_seed=self._count_seed(), progress=bool(self.progress),
         )
 
-    def fit(self, graph: Any, y: Any = None, *, client=None, blocks: int | None = None):
+    def fit(self, graph: Any, y: Any = None, *, client=None, blocks: int | None = None,
+            **distributed_options):
         """Learn node vectors from ``graph``.
 
         Parameters
@@ -201,13 +203,16 @@ class Node2Vec(SGNSModel):
             Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`).
         blocks : int, optional
             Vocabulary blocks for distributed training (default: the number of workers).
+        **distributed_options
+            Further options of :func:`embedkit.distributed.fit_distributed` (``shards``,
+            ``sub_epochs``, ``cache_bytes``, ``callback``); only with ``client``.
 
         Returns
         -------
         self
         """
         self._engine_config()  # validate engine parameters before any walk work
-        return self._fit_data(graph, client=client, blocks=blocks)
+        return self._fit_data(graph, client=client, blocks=blocks, **distributed_options)
 
     def _make_generator(self, graph: Any):
         return self._make_walks(graph)

@@ -141,7 +141,8 @@ class Word2Vec(SGNSModel):
         self.max_sentence_length = max_sentence_length
         self.batch_words = batch_words
 
-    def fit(self, corpus, y=None, *, client=None, blocks: int | None = None) -> Word2Vec:
+    def fit(self, corpus, y=None, *, client=None, blocks: int | None = None,
+            **distributed_options) -> Word2Vec:
         """Learn word vectors from ``corpus``.
 
         Parameters
@@ -155,12 +156,15 @@ class Word2Vec(SGNSModel):
             file must be readable at the same path on every worker).
         blocks : int, optional
             Vocabulary blocks for distributed training (default: the number of workers).
+        **distributed_options
+            Further options of :func:`embedkit.distributed.fit_distributed` (``shards``,
+            ``sub_epochs``, ``cache_bytes``, ``callback``); only with ``client``.
 
         Returns
         -------
         self
         """
-        return self._fit_data(corpus, client=client, blocks=blocks)
+        return self._fit_data(corpus, client=client, blocks=blocks, **distributed_options)
 
     def _make_generator(self, corpus):
         from embedkit.contexts.text import TextCorpus

@@ -18,6 +18,7 @@ from embedkit.samplers.base import (
 )
 from embedkit.samplers.hard import HardNegative
 from embedkit.samplers.spelling import SpellingAware
+from embedkit.samplers.typed import TypedUnigram
 from embedkit.samplers.unigram import Uniform, Unigram
 
 #: Registry: name -> factory taking keyword options.
@@ -26,6 +27,7 @@ SAMPLERS: dict[str, Callable[..., NegativeSampler]] = {
     "uniform": Uniform,
     "hard": HardNegative,
     "spelling": SpellingAware,
+    "typed": TypedUnigram,  # negatives of the positive's node type (metapath2vec++)
 }
 
 
@@ -62,6 +64,7 @@ __all__ = [
     "SamplerTables",
     "HardNegative",
     "SpellingAware",
+    "TypedUnigram",
     "Uniform",
     "Unigram",
     "alias_probabilities",

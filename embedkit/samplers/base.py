@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
-from numba import njit
 
+from embedkit.alias import alias_probabilities, build_alias_table, vose_fill
 from embedkit.vocab import Vocab
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "build_alias_table",
     "alias_probabilities",
     "make_tables",
+    "vose_fill",
 ]
 
 
@@ -77,86 +78,6 @@ class NegativeSampler(Protocol):
     def tables(self, vocab: Vocab, model: ModelState | None = None) -> SamplerTables:
         """Compile the sampler for ``vocab`` (and optionally the current model)."""
         ...
-
-
-@njit(cache=True, nogil=True)
-def vose_fill(weights, lo, d, prob, alias, scaled, small, large):
-    """Vose's alias build for ``weights[lo:lo + d]`` into ``prob``/``alias[lo:lo + d]``.
-
-    ``alias`` holds positions local to the row (``0..d-1``); ``scaled``, ``small`` and
-    ``large`` are scratch arrays of at least ``d`` entries. Shared by the negative-sampling
-    table and the per-node tables of random walks.
-    """
-    total = 0.0
-    for k in range(d):
-        total += weights[lo + k]
-    ns = 0
-    nl = 0
-    for k in range(d):
-        scaled[k] = weights[lo + k] * d / total
-        alias[lo + k] = k
-        if scaled[k] < 1.0:
-            small[ns] = k
-            ns += 1
-        else:
-            large[nl] = k
-            nl += 1
-    while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        g = large[nl - 1]
-        prob[lo + s] = scaled[s]
-        alias[lo + s] = g
-        scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            nl -= 1
-            small[ns] = g
-            ns += 1
-    for i in range(ns):  # leftovers are 1 up to rounding
-        prob[lo + small[i]] = 1.0
-    for i in range(nl):
-        prob[lo + large[i]] = 1.0
-
-
-@njit(cache=True, nogil=True)
-def _vose(p):
-    n = p.shape[0]
-    prob = np.ones(n, dtype=np.float64)
-    alias = np.zeros(n, dtype=np.int32)
-    vose_fill(p, 0, n, prob, alias, np.empty(n, dtype=np.float64), np.empty(n, dtype=np.int64),
-              np.empty(n, dtype=np.int64))
-    return prob, alias
-
-
-def build_alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vose's alias method: O(n) build, O(1) draws from ``weights / weights.sum()``.
-
-    Returns ``(prob, alias)``: draw ``j`` uniformly, keep it with probability ``prob[j]``,
-    otherwise take ``alias[j]``.
-
-    Examples
-    --------
-    >>> prob, alias = build_alias_table(np.array([1.0, 3.0]))
-    >>> np.allclose(alias_probabilities(prob, alias), [0.25, 0.75])
-    True
-    """
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if w.size == 0:
-        raise ValueError("cannot build an alias table over zero outcomes")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("sampling weights must be finite and non-negative")
-    total = w.sum()
-    if total <= 0:
-        raise ValueError("sampling weights must not all be zero")
-    return _vose(w / total)
-
-
-def alias_probabilities(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
-    """The exact distribution an alias table encodes (for tests and diagnostics)."""
-    n = prob.size
-    out = prob / n
-    np.add.at(out, alias, (1.0 - prob) / n)
-    return out
 
 
 def make_tables(

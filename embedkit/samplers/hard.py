@@ -40,7 +40,7 @@ _STRATEGIES = ("pool", "neighbors")
 _SPACES = ("output", "input")
 
 
-def _unit_rows(X: np.ndarray) -> np.ndarray:
+def unit_rows(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -230,7 +230,7 @@ def _drop_pairs(indptr, ids, excl_indptr, excl_ids, n):
     return new_indptr, ids[keep]
 
 
-def _is_untrained(model: ModelState | None) -> bool:
+def is_untrained(model: ModelState | None) -> bool:
     """The engine's first call passes the fresh model: output vectors still all zero."""
     if model is None:
         return True
@@ -238,7 +238,7 @@ def _is_untrained(model: ModelState | None) -> bool:
     return not np.any(C[: min(C.shape[0], 2048)])
 
 
-class _Proposal:
+class Proposal:
     """Aligns a proposal model (Embeddings, ndarray or scorer object) with a vocabulary."""
 
     def __init__(self, proposal: Any, vocab: Vocab) -> None:
@@ -252,7 +252,7 @@ class _Proposal:
                     f"a proposal array must have one row per vocabulary id ({n}), got shape "
                     f"{proposal.shape}"
                 )
-            self.X = _unit_rows(proposal)
+            self.X = unit_rows(proposal)
         elif hasattr(proposal, "key_to_index") and hasattr(proposal, "vectors"):
             index = proposal.key_to_index
             rows = np.array([index.get(key, -1) for key in vocab.index_to_key], dtype=np.int64)
@@ -262,7 +262,7 @@ class _Proposal:
             V = np.asarray(proposal.vectors, dtype=np.float32)
             X = np.zeros((n, V.shape[1]), dtype=np.float32)
             X[self.valid] = V[rows[self.valid]]
-            self.X = _unit_rows(X)
+            self.X = unit_rows(X)
         elif callable(getattr(proposal, "score", None)):
             keys = vocab.index_to_key
 
@@ -413,7 +413,7 @@ class HardNegative:
         if self.proposal is not None:
             prop = self._cache.get("proposal")
             if prop is None or self._cache.get("proposal_vocab") is not vocab:
-                prop = _Proposal(self.proposal, vocab)
+                prop = Proposal(self.proposal, vocab)
                 self._cache["proposal"] = prop
                 self._cache["proposal_vocab"] = vocab
             ids = np.nonzero(prop.valid[:limit])[0]
@@ -423,10 +423,10 @@ class HardNegative:
             full = np.full(n + 1, indptr[-1], dtype=np.int64)
             full[: indptr.size] = indptr
             return full, nbrs
-        if _is_untrained(model):
+        if is_untrained(model):
             return None
         M = model.context_vectors if self.space == "output" else model.vectors
-        X = _unit_rows(M[:limit])
+        X = unit_rows(M[:limit])
         indptr, ids = nearest_neighbors(X, self.n_neighbors, skip=self.skip_nearest,
                                         block_size=self.block_size)
         full = np.full(n + 1, indptr[-1], dtype=np.int64)
