@@ -17,8 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from embedkit import interop as _interop
 from embedkit import persist as _persist
+from embedkit import queries as _queries
 from embedkit.eval import words as _words
+from embedkit.index import ExactIndex, make_index, row_norms
 from embedkit.persist import FORMAT_NAME, FORMAT_VERSION
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Embeddings"]
@@ -32,7 +35,9 @@ Query = Hashable | np.ndarray
 # --------------------------------------------------------------------------------------------
 
 
-def _as_matrix(values: Any, what: str, n_keys: int | None = None) -> np.ndarray:
+def _as_matrix(
+    values: Any, what: str, n_keys: int | None = None, check_finite: bool = True
+) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating)
@@ -48,6 +53,8 @@ def _as_matrix(values: Any, what: str, n_keys: int | None = None) -> np.ndarray:
         raise ValueError(f"{what} has {arr.shape[0]} rows but there are {n_keys} keys")
     with np.errstate(over="ignore"):
         arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not check_finite:
+        return arr
     finite = np.isfinite(arr).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
@@ -148,6 +155,9 @@ class Embeddings:
         Output (context) vectors of the same keys, if kept.
     counts : array-like of int, optional
         Training count of each key.
+    check_finite : bool, default True
+        Reject NaN/inf values. ``False`` skips that scan over every value (used for
+        memory-mapped loads, which must not read the whole matrix).
 
     Attributes
     ----------
@@ -171,8 +181,9 @@ class Embeddings:
     array of keys) a new 2-D array; a tuple is a single key (e.g. a graph node ``(u, v)``).
     Unknown keys raise :class:`KeyError` ``"'foo' is not in the vocabulary"``.
 
-    :attr:`normed_vectors` is computed on first use and cached. If you modify :attr:`vectors`
-    in place afterwards, run ``del emb.normed_vectors`` to drop the stale cache.
+    :attr:`normed_vectors` and :attr:`norms` are computed on first use and cached. If you
+    modify :attr:`vectors` in place afterwards, call ``emb.fill_norms(force=True)`` to drop the
+    stale caches and any neighbour index.
 
     Examples
     --------
@@ -192,14 +203,15 @@ class Embeddings:
         *,
         context_vectors: Any = None,
         counts: Any = None,
+        check_finite: bool = True,
     ) -> None:
         keys, key_to_index = _as_keys(index_to_key)
-        self._vectors = _as_matrix(vectors, "vectors", len(keys))
+        self._vectors = _as_matrix(vectors, "vectors", len(keys), check_finite)
         self._index_to_key = keys
         self._key_to_index = key_to_index
         self._context_vectors: np.ndarray | None = None
         if context_vectors is not None:
-            ctx = _as_matrix(context_vectors, "context_vectors", len(keys))
+            ctx = _as_matrix(context_vectors, "context_vectors", len(keys), check_finite)
             if ctx.shape != self._vectors.shape:
                 raise ValueError(
                     f"context_vectors has shape {ctx.shape} but vectors has shape "
@@ -207,6 +219,7 @@ class Embeddings:
                 )
             self._context_vectors = ctx
         self._counts = None if counts is None else _as_counts(counts, len(keys))
+        self._nn_index: Any = None
 
     # ---- basic container protocol ------------------------------------------------------------
 
@@ -254,6 +267,47 @@ class Embeddings:
         norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
         norms[norms == 0] = 1.0
         return np.ascontiguousarray(v / norms[:, None], dtype=np.float32)
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """Euclidean norm of each row (float32; zero rows report 1); cached.
+
+        Queries divide by these instead of keeping a normalised copy of the matrix, so a
+        memory-mapped model is never copied.
+
+        Examples
+        --------
+        >>> Embeddings(np.array([[3.0, 4.0], [0.0, 0.0]]), ["x", "y"]).norms.tolist()
+        [5.0, 1.0]
+        """
+        return row_norms(self._vectors)
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute :attr:`norms` now; ``force=True`` recomputes after in-place edits.
+
+        With ``force=True`` the cached :attr:`normed_vectors` and any index built by
+        :meth:`build_index` are dropped too (they would be stale).
+
+        Parameters
+        ----------
+        force : bool, default False
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1.0, 0.0]]), ["x"])
+        >>> emb.vectors[0, 0] = 2.0
+        >>> emb.fill_norms(force=True)
+        >>> emb.norms.tolist()
+        [2.0]
+        """
+        if force:
+            self._drop_caches()
+        _ = self.norms
+
+    def _drop_caches(self) -> None:
+        for name in ("norms", "normed_vectors"):
+            self.__dict__.pop(name, None)
+        self._nn_index = None
 
     def __len__(self) -> int:
         return len(self._index_to_key)
@@ -395,9 +449,9 @@ class Embeddings:
                 if idx is not None:
                     exclude.add(idx)
         target /= len(pos) + len(neg)
-        return self._rank(_unit(target.astype(np.float32)), exclude, topn, restrict_vocab)
+        return self._ranked(_unit(target.astype(np.float32)), exclude, topn, restrict_vocab)
 
-    def _rank(
+    def _ranked(
         self,
         target: np.ndarray,
         exclude: Iterable[int],
@@ -405,8 +459,120 @@ class Embeddings:
         restrict_vocab: int | None,
     ) -> list[tuple[Hashable, float]]:
         limit = _words._resolve_limit(restrict_vocab, len(self))
-        scores = self.normed_vectors[:limit] @ target
-        return self._select(scores, exclude, topn)
+        excluded = {i for i in exclude if i < limit}
+        if topn is None:
+            return self._select(_queries.cosines(self._vectors, self.norms, target, limit),
+                                excluded, topn)
+        k = _topn_count(topn, limit - len(excluded))
+        rows, scores = self._searcher().query(target[None, :], k + len(excluded), limit)
+        keys = self._index_to_key
+        found = [(keys[i], float(v)) for i, v in zip(rows[0], scores[0]) if i not in excluded]
+        return found[:k]
+
+    def _searcher(self) -> Any:
+        if self._nn_index is None:
+            return ExactIndex(self._vectors, self.norms)
+        return self._nn_index
+
+    @property
+    def nn_index(self) -> Any:
+        """The index built by :meth:`build_index` (``None`` until then: exact search)."""
+        return self._nn_index
+
+    def build_index(self, method: str = "exact", **params: Any) -> Embeddings:
+        """Build a nearest-neighbour index that :meth:`most_similar`, :meth:`similar_by_vector`
+        and :meth:`search` use from now on.
+
+        Parameters
+        ----------
+        method : {"exact", "pynndescent"}, default "exact"
+            ``"exact"``: brute force by blocked matrix products (the default behaviour; right
+            for small models and many-query workloads). ``"pynndescent"``: an approximate k-NN
+            graph (``pip install 'embedkit[ann]'``), far more single queries per second on
+            large models; the cosines it returns are exact, but a true neighbour may be missed.
+        **params
+            For ``"pynndescent"``: ``n_neighbors`` (default 30, graph degree), ``epsilon``
+            (default 0.1, search breadth), ``random_state``, ``n_jobs`` and other
+            :class:`pynndescent.NNDescent` options. See :mod:`embedkit.index`.
+
+        Returns
+        -------
+        Embeddings
+            ``self``. The index is dropped by :meth:`add_vectors` and ``fill_norms(force=True)``.
+
+        Raises
+        ------
+        ImportError
+            If ``method="pynndescent"`` and pynndescent is not installed (names the extra).
+        ValueError
+            On an unknown method.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 1], [0, 1]]), ["a", "b", "c"])
+        >>> emb.build_index("exact").nn_index
+        ExactIndex(n=3)
+        >>> emb.most_similar("a", topn=1)[0][0]
+        'b'
+        """
+        self._nn_index = make_index(method, self._vectors, self.norms, **params)
+        return self
+
+    def search(
+        self,
+        queries: Any,
+        topn: int = 10,
+        *,
+        restrict_vocab: int | None = None,
+        exclude_self: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest rows of many queries at once (batched search for evaluation workloads).
+
+        Without an index (or with ``build_index("exact")``) all queries are answered by blocked
+        matrix products, which is many times faster than one :meth:`most_similar` call per
+        query; with a pynndescent index the graph is searched for the whole batch.
+
+        Parameters
+        ----------
+        queries : list of keys, or array-like of shape (m, dim)
+            Query keys or raw vectors (vectors are normalised).
+        topn : int, default 10
+            Neighbours per query.
+        restrict_vocab : int, optional
+            Only the first ``restrict_vocab`` keys are candidates.
+        exclude_self : bool, default True
+            For key queries, leave the query key out of its own neighbours.
+
+        Returns
+        -------
+        indices : ndarray of intp, shape (m, topn)
+            Rows of the neighbours, best first (map them with :attr:`index_to_key`).
+        cosines : ndarray of float32, shape (m, topn)
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 1], [0, 1], [-1, 0]]), list("abcd"))
+        >>> rows, cos = emb.search(["a", "c"], topn=2)
+        >>> [[emb.index_to_key[i] for i in r] for r in rows]
+        [['b', 'c'], ['b', 'a']]
+        """
+        limit = _words._resolve_limit(restrict_vocab, len(self))
+        if isinstance(queries, np.ndarray) and queries.dtype != object:
+            mat = _as_matrix(queries.reshape(1, -1) if queries.ndim == 1 else queries, "queries")
+            if mat.shape[1] != self.dim:
+                raise ValueError(f"queries must have {self.dim} columns, got {mat.shape[1]}")
+            own = None
+        else:
+            rows = np.array([self._index(q) for q in queries], dtype=np.intp)
+            mat, own = np.asarray(self._vectors[rows]), rows if exclude_self else None
+        mat = mat / np.linalg.norm(mat, axis=1, keepdims=True).clip(min=1e-30)
+        k = _topn_count(topn, limit - (own is not None))
+        idx, val = self._searcher().query(mat, k + (own is not None), limit)
+        if own is None:
+            return idx, val
+        keep = idx != own[:, None]
+        keep[keep.all(axis=1), -1] = False  # query row not among them: drop the last instead
+        return idx[keep].reshape(len(idx), k), val[keep].reshape(len(idx), k)
 
     def _select(
         self, scores: np.ndarray, exclude: Iterable[int], topn: int | None
