@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import os
+import warnings
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Any
@@ -131,6 +132,15 @@ def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
         candidates = np.arange(scores.shape[0])
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order]
+
+
+def _merge_rows(
+    old: np.ndarray, new: np.ndarray, src: np.ndarray, dst: np.ndarray, fresh: np.ndarray
+) -> np.ndarray:
+    """``old`` with rows ``dst`` replaced by ``new[src]`` and ``new[fresh]`` appended (a copy)."""
+    out = np.concatenate([old, new[fresh]]) if fresh.size else np.array(old, copy=True)
+    out[dst] = new[src]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,6 +373,175 @@ class Embeddings:
         index = pd.Index(self._index_to_key, name="key", tupleize_cols=False)
         return pd.DataFrame(self._vectors, index=index, columns=range(self.dim), copy=True)
 
+    # ---- editing, subsets and gensim ---------------------------------------------------------
+
+    def add_vectors(
+        self,
+        keys: Hashable | Sequence[Hashable],
+        vectors: Any,
+        replace: bool = False,
+        *,
+        counts: Any = None,
+        context_vectors: Any = None,
+    ) -> None:
+        """Append vectors for new keys and, with ``replace=True``, overwrite known ones (in place).
+
+        As gensim's ``KeyedVectors.add_vectors``: keys already present keep their vectors unless
+        ``replace=True``. New rows get count 0 and zero context vectors unless given. The
+        matrix is rebuilt (a memory-mapped model becomes an in-memory one), and cached norms and
+        any index are dropped.
+
+        Parameters
+        ----------
+        keys : key or sequence of keys
+            A single key (then ``vectors`` may be 1-D) or a list of unique keys.
+        vectors : array-like of shape (len(keys), dim)
+        replace : bool, default False
+            Overwrite the vectors (and counts/context vectors, if given) of known keys.
+        counts, context_vectors : array-like, optional
+            For the given keys, when this object keeps counts / context vectors.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1.0, 0.0]]), ["a"])
+        >>> emb.add_vectors(["a", "b"], [[5.0, 5.0], [0.0, 1.0]])
+        >>> emb.index_to_key, emb["a"].tolist()
+        (['a', 'b'], [1.0, 0.0])
+        >>> emb.add_vectors("a", [2.0, 2.0], replace=True)
+        >>> emb["a"].tolist()
+        [2.0, 2.0]
+        """
+        single = not isinstance(keys, (list, np.ndarray, range)) and not (
+            isinstance(keys, Sequence) and not isinstance(keys, (str, bytes, tuple)))
+        key_list, _ = _as_keys([keys] if single else keys)
+        raw = np.asarray(vectors)
+        new = _as_matrix(raw.reshape(1, -1) if single and raw.ndim == 1 else raw, "vectors",
+                         len(key_list))
+        if new.shape[1] != self.dim:
+            raise ValueError(f"vectors have {new.shape[1]} dimensions, expected {self.dim}")
+        extra = {"counts": None if counts is None else _as_counts(
+            np.atleast_1d(counts), len(key_list))}
+        if context_vectors is not None:
+            extra["context"] = _as_matrix(context_vectors, "context_vectors", len(key_list))
+        known = [(j, self._key_to_index[k]) for j, k in enumerate(key_list) if k in self]
+        fresh = [j for j, k in enumerate(key_list) if k not in self]
+        if known and replace:
+            src, dst = (np.array(x, dtype=np.intp) for x in zip(*known, strict=True))
+        else:
+            src = dst = np.empty(0, dtype=np.intp)
+        fresh_rows = np.array(fresh, dtype=np.intp)
+        self._vectors = _merge_rows(self._vectors, new, src, dst, fresh_rows)
+        if self._context_vectors is not None:
+            ctx = extra.get("context", np.zeros_like(new))
+            self._context_vectors = _merge_rows(self._context_vectors, ctx, src, dst, fresh_rows)
+        if self._counts is not None:
+            cnt = extra["counts"]
+            cnt = np.zeros(len(key_list), np.int64) if cnt is None else cnt
+            self._counts = _merge_rows(self._counts, cnt, src, dst, fresh_rows)
+        for j in fresh:
+            self._key_to_index[key_list[j]] = len(self._index_to_key)
+            self._index_to_key.append(key_list[j])
+        self._drop_caches()
+
+    def subset(self, keys: Iterable[Hashable]) -> Embeddings:
+        """A new :class:`Embeddings` with only ``keys``, in the given order (arrays copied).
+
+        Parameters
+        ----------
+        keys : iterable of keys
+            Unique known keys.
+
+        Returns
+        -------
+        Embeddings
+            With the matching rows of vectors, context vectors and counts.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.eye(3), ["a", "b", "c"], counts=[5, 3, 1])
+        >>> sub = emb.subset(["c", "a"])
+        >>> sub.index_to_key, sub.counts.tolist()
+        (['c', 'a'], [1, 5])
+        """
+        key_list, _ = _as_keys(keys)
+        rows = np.array([self._index(k) for k in key_list], dtype=np.intp)
+        return self._take(rows, key_list)
+
+    def restrict(self, topn: int) -> Embeddings:
+        """A new :class:`Embeddings` with the first ``topn`` keys (the most frequent ones).
+
+        Parameters
+        ----------
+        topn : int
+
+        Returns
+        -------
+        Embeddings
+
+        Examples
+        --------
+        >>> Embeddings(np.eye(3), ["a", "b", "c"]).restrict(2).index_to_key
+        ['a', 'b']
+        """
+        limit = _words._resolve_limit(topn, len(self))
+        return self._take(np.arange(limit), self._index_to_key[:limit])
+
+    def _take(self, rows: np.ndarray, keys: list[Hashable]) -> Embeddings:
+        ctx = self._context_vectors
+        return type(self)(
+            np.array(self._vectors[rows]),
+            keys,
+            context_vectors=None if ctx is None else np.array(ctx[rows]),
+            counts=None if self._counts is None else self._counts[rows],
+            check_finite=False,
+        )
+
+    @classmethod
+    def from_gensim(cls, model: Any) -> Embeddings:
+        """Wrap a gensim 4 ``KeyedVectors`` (or a model's ``.wv``) as :class:`Embeddings`.
+
+        Keys, vectors (copied to float32) and, where gensim kept them, counts are taken over;
+        from a ``Word2Vec`` model trained with negative sampling, ``syn1neg`` becomes
+        :attr:`context_vectors`.
+
+        Parameters
+        ----------
+        model : gensim.models.KeyedVectors or gensim.models.Word2Vec
+
+        Returns
+        -------
+        Embeddings
+
+        Examples
+        --------
+        >>> from gensim.models import KeyedVectors
+        >>> kv = KeyedVectors(2)
+        >>> kv.add_vectors(["x", "y"], np.array([[1.0, 0.0], [0.0, 1.0]]))
+        >>> Embeddings.from_gensim(kv).index_to_key
+        ['x', 'y']
+        """
+        return cls(**_interop.from_gensim_parts(model))
+
+    def to_gensim(self) -> Any:
+        """A gensim 4 ``KeyedVectors`` with copies of the vectors (and counts, if kept).
+
+        Returns
+        -------
+        gensim.models.KeyedVectors
+
+        Raises
+        ------
+        ImportError
+            If gensim is not installed (``pip install 'embedkit[gensim]'``).
+
+        Examples
+        --------
+        >>> kv = Embeddings(np.array([[1.0, 0.0], [1.0, 1.0]]), ["x", "y"]).to_gensim()
+        >>> kv.most_similar("x", topn=1)[0][0]
+        'y'
+        """
+        return _interop.to_gensim_keyedvectors(self._vectors, self._index_to_key, self._counts)
+
     # ---- similarity queries ------------------------------------------------------------------
 
     def _query_vector(self, item: Any) -> tuple[np.ndarray, int | None]:
@@ -584,6 +763,246 @@ class Embeddings:
         keys = self._index_to_key
         return [(keys[i], float(scores[i])) for i in _top_indices(scores, k)]
 
+    def most_similar_cosmul(
+        self,
+        positive: Query | list[Query] | None = None,
+        negative: Query | list[Query] | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+        epsilon: float = 1e-3,
+    ) -> list[tuple[Hashable, float]]:
+        """Keys ranked by the multiplicative combination of similarities (3CosMul generalised).
+
+        Levy & Goldberg (2014): ``prod_p cos'(x, p) / (prod_n cos'(x, n) + epsilon)`` with
+        ``cos' = (cos + 1) / 2``, over any number of positive and negative queries; query keys
+        are excluded. With ``positive=[b, c], negative=[a]`` it ranks like
+        ``analogy(a, b, c, method="3cosmul")``. Always exact (no index).
+
+        Parameters
+        ----------
+        positive, negative : key, ndarray, or list of keys/ndarrays, optional
+            As in :meth:`most_similar` (raw vectors are normalised).
+        topn : int or None, default 10
+            Number of results; ``None`` returns every candidate.
+        restrict_vocab : int, optional
+            Only consider the first ``restrict_vocab`` keys.
+        epsilon : float, default 0.001
+            Added to the denominator (Levy & Goldberg use 0.001; gensim uses 1e-6).
+
+        Returns
+        -------
+        list of (key, float)
+            ``(key, score)`` by decreasing score.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 1, 1]]),
+        ...                  ["man", "king", "woman", "queen"])
+        >>> emb.most_similar_cosmul(positive=["king", "woman"], negative=["man"], topn=1)[0][0]
+        'queen'
+        """
+        pos, neg = self._as_query_list(positive), self._as_query_list(negative)
+        if not pos and not neg:
+            raise ValueError("most_similar_cosmul needs at least one positive or negative query")
+        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
+            raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
+        resolved = [[self._query_vector(q) for q in items] for items in (pos, neg)]
+        limit = _words._resolve_limit(restrict_vocab, len(self))
+        scores = _queries.cosmul_scores(
+            self._vectors, self.norms, [v for v, _ in resolved[0]], [v for v, _ in resolved[1]],
+            limit, float(epsilon),
+        )
+        exclude = {i for part in resolved for _, i in part if i is not None}
+        return self._select(scores, exclude, topn)
+
+    def similar_by_key(
+        self, key: Hashable, topn: int | None = 10, restrict_vocab: int | None = None
+    ) -> list[tuple[Hashable, float]]:
+        """Keys most similar to ``key`` (``most_similar([key])``; also ``similar_by_word``).
+
+        Parameters
+        ----------
+        key : key
+            The query key (excluded from the result).
+        topn : int or None, default 10
+        restrict_vocab : int, optional
+
+        Returns
+        -------
+        list of (key, float)
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 1], [0, 1]]), ["a", "b", "c"])
+        >>> emb.similar_by_key("c", topn=1)[0][0]
+        'b'
+        """
+        return self.most_similar([key], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_word = similar_by_key
+
+    def get_mean_vector(
+        self,
+        keys: Sequence[Query],
+        weights: Any = None,
+        pre_normalize: bool = True,
+        post_normalize: bool = False,
+        ignore_missing: bool = True,
+    ) -> np.ndarray:
+        """Weighted mean of key vectors: ``sum(w_i v_i) / sum(|w_i|)`` (as gensim's).
+
+        Parameters
+        ----------
+        keys : sequence of keys or ndarrays
+            Keys (raw vectors are used as given, never normalised).
+        weights : array-like of float, optional
+            One weight per key (default all 1; negative weights subtract).
+        pre_normalize : bool, default True
+            Use unit-length key vectors.
+        post_normalize : bool, default False
+            Scale the result to unit length.
+        ignore_missing : bool, default True
+            Skip unknown keys; ``False`` raises :class:`KeyError`.
+
+        Returns
+        -------
+        ndarray of float32, shape (dim,)
+
+        Raises
+        ------
+        ValueError
+            If ``keys`` is empty, no key is known, or ``weights`` has the wrong length.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[2, 0], [0, 4]]), ["x", "y"])
+        >>> emb.get_mean_vector(["x", "y"]).tolist()
+        [0.5, 0.5]
+        >>> emb.get_mean_vector(["x", "y"], weights=[3, 1], pre_normalize=False).tolist()
+        [1.5, 1.0]
+        """
+        items = self._as_query_list(keys)
+        if isinstance(keys, (str, tuple)) or not items:
+            raise ValueError("get_mean_vector needs a non-empty list of keys")
+        w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(items),) or not np.isfinite(w).all():
+            raise ValueError(f"weights must be {len(items)} finite numbers, got shape {w.shape}")
+        rows, used = [], []
+        for weight, item in zip(w, items, strict=True):
+            if isinstance(item, np.ndarray):
+                self._query_vector(item)  # validates the shape and values
+                rows.append(np.asarray(item, dtype=np.float32))
+            elif item in self or not ignore_missing:
+                row = self._index(item)
+                rows.append(self._vectors[row] / (self.norms[row] if pre_normalize else 1))
+            else:
+                continue
+            used.append(weight)
+        if not rows:
+            raise ValueError("none of the keys is in the vocabulary")
+        return _queries.weighted_mean(rows, np.asarray(used), post_normalize)
+
+    def doesnt_match(self, keys: Sequence[Hashable]) -> Hashable:
+        """The key that fits least: lowest cosine with the normalised mean of the unit vectors.
+
+        Unknown keys are ignored with a warning, as gensim does.
+
+        Parameters
+        ----------
+        keys : sequence of keys
+
+        Returns
+        -------
+        key
+
+        Raises
+        ------
+        ValueError
+            If none of the keys is in the vocabulary.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [0.9, 0.2], [0.8, 0.1], [0, 1]]), list("abcz"))
+        >>> emb.doesnt_match(["a", "b", "c", "z"])
+        'z'
+        """
+        if isinstance(keys, (str, tuple)):
+            raise TypeError("doesnt_match needs a list of keys, not a single key")
+        used = [k for k in keys if k in self]
+        if len(used) < len(list(keys)):
+            warnings.warn(f"ignoring keys not in the vocabulary: "
+                          f"{[k for k in keys if k not in self]}", stacklevel=2)
+        if not used:
+            raise ValueError("doesnt_match: none of the keys is in the vocabulary")
+        rows = np.array([self._index(k) for k in used], dtype=np.intp)
+        unit = np.asarray(self._vectors[rows]) / self.norms[rows][:, None]
+        return used[_queries.odd_one_out(unit)]
+
+    def n_similarity(self, keys1: Sequence[Hashable], keys2: Sequence[Hashable]) -> float:
+        """Cosine between the mean vectors of two sets of keys.
+
+        Parameters
+        ----------
+        keys1, keys2 : sequence of keys
+            Non-empty; every key must be known.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 2], [0, 1]]), ["a", "b", "c"])
+        >>> round(emb.n_similarity(["a", "b"], ["b", "c"]), 4)
+        0.8944
+        """
+        if not len(keys1) or not len(keys2):
+            raise ValueError("n_similarity needs at least one key on each side")
+        means = [np.asarray(self[list(ks)], dtype=np.float64).mean(axis=0) for ks in (keys1, keys2)]
+        return float(_queries.unit(means[0]).astype(np.float64) @ _queries.unit(means[1]))
+
+    def closer_than(self, key1: Hashable, key2: Hashable) -> list[Hashable]:
+        """Keys closer to ``key1`` (by cosine) than ``key2`` is, in vocabulary order.
+
+        Parameters
+        ----------
+        key1, key2 : key
+
+        Returns
+        -------
+        list of keys
+            ``key1`` itself is never included.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [0.9, 0.1], [0.5, 0.5], [0, 1]]), list("abcd"))
+        >>> emb.closer_than("a", "c")
+        ['b']
+        """
+        rows = _queries.closer_rows(self._vectors, self.norms, self._index(key1),
+                                    self._index(key2))
+        return [self._index_to_key[i] for i in rows]
+
+    def rank(self, key1: Hashable, key2: Hashable) -> int:
+        """Rank of ``key2`` among the neighbours of ``key1`` (1 = nearest).
+
+        Parameters
+        ----------
+        key1, key2 : key
+
+        Returns
+        -------
+        int
+            ``len(closer_than(key1, key2)) + 1``.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [0.9, 0.1], [0.5, 0.5], [0, 1]]), list("abcd"))
+        >>> emb.rank("a", "c")
+        2
+        """
+        return len(self.closer_than(key1, key2)) + 1
+
     def similar_by_vector(
         self, vector: Any, topn: int | None = 10, restrict_vocab: int | None = None
     ) -> list[tuple[Hashable, float]]:
@@ -803,6 +1222,14 @@ class Embeddings:
         integer node ids load back as ``int``). Nothing is pickled. The file is written to
         ``path`` exactly (no suffix is added).
 
+        **Layout (mappable).** The file is an ordinary zip archive of ``.npy`` members
+        (``meta``, ``keys``, ``vectors``, optionally ``context_vectors`` and ``counts``) as
+        :func:`numpy.savez` writes it, every member *stored* (uncompressed), and each array's
+        data starts on a 64-byte boundary of the file (the zip local header is padded with an
+        extra field). So ``Embeddings.load(path, mmap=True)`` can map the matrices in place
+        and ``limit=`` reads only the leading rows; ``numpy.load`` still reads the file. Files
+        written by earlier versions (stored but unaligned) load and map as well.
+
         Parameters
         ----------
         path : str or os.PathLike
@@ -825,13 +1252,22 @@ class Embeddings:
         _persist.save_npz(self, path)
 
     @classmethod
-    def load(cls, path: PathLike) -> Embeddings:
+    def load(cls, path: PathLike, mmap: bool = False, limit: int | None = None) -> Embeddings:
         """Load a file written by :meth:`save`.
 
         Parameters
         ----------
         path : str or os.PathLike
             The ``.npz`` file.
+        mmap : bool, default False
+            Map :attr:`vectors` (and :attr:`context_vectors`) read-only from the file instead of
+            reading them: a multi-gigabyte model opens in the time it takes to read its keys,
+            pages are read on first use, and processes mapping the same file share them.
+            Writing to the mapped arrays raises ``ValueError``; the scan for NaN/inf values is
+            skipped. Keep the file in place while the object is in use.
+        limit : int, optional
+            Load only the first ``limit`` keys (the most frequent ones); only their rows are
+            read from disk.
 
         Returns
         -------
@@ -853,8 +1289,10 @@ class Embeddings:
         >>> emb = Embeddings.load(p)
         >>> emb.index_to_key, emb.counts.tolist(), emb.vectors.dtype
         (['w'], [7], dtype('float32'))
+        >>> Embeddings.load(p, mmap=True).vectors.flags.writeable
+        False
         """
-        return _persist.load_npz(path, cls)
+        return _persist.load_npz(path, cls, mmap=mmap, limit=limit)
 
     @classmethod
     def _from_npz(cls, data: Any, name: str) -> Embeddings:
@@ -862,8 +1300,10 @@ class Embeddings:
 
     # ---- word2vec formats --------------------------------------------------------------------
 
-    def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
-        """Write the vectors in the word2vec text or binary format, atomically.
+    def save_word2vec_format(
+        self, path: PathLike, binary: bool = False, write_header: bool = True
+    ) -> None:
+        """Write the vectors in the word2vec text or binary format (or GloVe's), atomically.
 
         Text: a header ``"<n_keys> <dim>"`` then one line per key, ``key v1 ... vd``, with
         values printed with 9 significant digits (float32 values round-trip exactly). Binary:
@@ -877,6 +1317,8 @@ class Embeddings:
             Destination file; replaced atomically.
         binary : bool, default False
             Write the binary format.
+        write_header : bool, default True
+            ``False`` leaves out the ``"<n_keys> <dim>"`` line: the GloVe text format.
 
         Raises
         ------
@@ -891,7 +1333,7 @@ class Embeddings:
         >>> open(p).read()
         '1 2\\nhi 0.5 -1\\n'
         """
-        _persist.save_word2vec_format(self, path, binary)
+        _persist.save_word2vec_format(self, path, binary, write_header)
 
     @classmethod
     def load_word2vec_format(
@@ -901,8 +1343,9 @@ class Embeddings:
         limit: int | None = None,
         encoding: str = "utf-8",
         unicode_errors: str = "strict",
+        no_header: bool | None = None,
     ) -> Embeddings:
-        """Read a word2vec text or binary file (plain or gzip-compressed).
+        """Read a word2vec text or binary file, or a GloVe text file (plain or gzip-compressed).
 
         Parameters
         ----------
@@ -916,6 +1359,11 @@ class Embeddings:
             Encoding of the keys.
         unicode_errors : str, default "strict"
             Decoding error handler for keys (e.g. ``"replace"`` or ``"ignore"``).
+        no_header : bool or None, default None
+            ``True``: the file has no ``"<n_keys> <dim>"`` line (GloVe; the dimension is taken
+            from the first row). ``None`` detects it: a first line that is a key followed by
+            numbers, rather than two integers, means no header. Force ``True`` for a GloVe file
+            of dimension 1 whose first key is an integer.
 
         Returns
         -------
@@ -939,5 +1387,10 @@ class Embeddings:
         >>> emb = Embeddings.load_word2vec_format(p)
         >>> emb.index_to_key, emb["dog"].tolist()
         (['cat', 'dog'], [0.0, 1.0, 0.5])
+        >>> _ = open(p, "w").write("cat 1 0 0\ndog 0 1 0.5\n")  # GloVe: no header line
+        >>> Embeddings.load_word2vec_format(p).index_to_key
+        ['cat', 'dog']
         """
-        return _persist.load_word2vec_format(path, binary, limit, encoding, unicode_errors, cls=cls)
+        return _persist.load_word2vec_format(
+            path, binary, limit, encoding, unicode_errors, cls=cls, no_header=no_header
+        )

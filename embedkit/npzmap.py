@@ -163,10 +163,7 @@ class NpzArchive:
             If the member is corrupt, truncated, holds objects, or is compressed and
             ``mmap=True``.
         """
-        try:
-            info = self._zip.getinfo(f"{key}.npy")
-        except KeyError:
-            raise KeyError(f"no entry {key!r} in the archive") from None
+        info = self._member(key)
         stored = info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & 1
         if not stored:
             if mmap:
@@ -195,6 +192,36 @@ class NpzArchive:
             flat = np.fromfile(fh, dtype=dtype, count=math.prod(part))
         return flat.reshape(part)
 
+    def header(self, key: str) -> tuple[tuple[int, ...], np.dtype]:
+        """Shape and dtype of member ``key``, read from its ``.npy`` header only.
+
+        Raises
+        ------
+        KeyError
+            If there is no such member.
+        ValueError
+            If its header is corrupt.
+        """
+        info = self._member(key)
+        with self._zip.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            shape, _, dtype = self._read_header(fh, version, key)
+        return tuple(shape), dtype
+
+    @staticmethod
+    def _read_header(fh: IO[bytes], version: tuple[int, int], key: str) -> tuple[Any, ...]:
+        if version == (1, 0):
+            return np.lib.format.read_array_header_1_0(fh)
+        if version == (2, 0):
+            return np.lib.format.read_array_header_2_0(fh)
+        raise ValueError(f"entry {key!r}: unsupported .npy version {version}")
+
+    def _member(self, key: str) -> zipfile.ZipInfo:
+        try:
+            return self._zip.getinfo(f"{key}.npy")
+        except KeyError:
+            raise KeyError(f"no entry {key!r} in the archive") from None
+
     def _read_whole(self, info: zipfile.ZipInfo, rows: int | None) -> np.ndarray:
         with self._zip.open(info) as fh:
             arr = np.lib.format.read_array(fh, allow_pickle=False)
@@ -210,12 +237,7 @@ class NpzArchive:
             start = info.header_offset + _LOCAL_HEADER + name_len + extra_len
             fh.seek(start)
             version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"entry {key!r}: unsupported .npy version {version}")
+            shape, fortran, dtype = self._read_header(fh, version, key)
             offset = fh.tell()
         if dtype.hasobject:
             raise ValueError(f"entry {key!r} holds Python objects, which are never unpickled")
