@@ -1387,7 +1387,7 @@ class Embeddings:
         >>> emb = Embeddings.load_word2vec_format(p)
         >>> emb.index_to_key, emb["dog"].tolist()
         (['cat', 'dog'], [0.0, 1.0, 0.5])
-        >>> _ = open(p, "w").write("cat 1 0 0\ndog 0 1 0.5\n")  # GloVe: no header line
+        >>> _ = open(p, "w").write("cat 1 0 0\\ndog 0 1 0.5\\n")  # GloVe: no header line
         >>> Embeddings.load_word2vec_format(p).index_to_key
         ['cat', 'dog']
         """
