@@ -1362,8 +1362,7 @@ class Embeddings:
         no_header : bool or None, default None
             ``True``: the file has no ``"<n_keys> <dim>"`` line (GloVe; the dimension is taken
             from the first row). ``None`` detects it: a first line that is a key followed by
-            numbers, rather than two integers, means no header. Force ``True`` for a GloVe file
-            of dimension 1 whose first key is an integer.
+            two or more numbers means no header. Pass ``True`` for 1-dimensional GloVe files.
 
         Returns
         -------

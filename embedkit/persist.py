@@ -203,9 +203,9 @@ def _has_no_header(path: PathLike, encoding: str, unicode_errors: str) -> bool:
         parts = first.decode(encoding, unicode_errors).split()
     except UnicodeDecodeError:
         return False
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
-        return False
-    return len(parts) >= 2 and all(_looks_like_float(p) for p in parts[1:])
+    # A key and at least two numbers; a 1-D GloVe file is indistinguishable from a broken
+    # header, so it needs no_header=True.
+    return len(parts) >= 3 and all(_looks_like_float(p) for p in parts[1:])
 
 
 def _read_w2v_text(
