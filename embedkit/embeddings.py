@@ -20,6 +20,8 @@ import pandas as pd
 
 from embedkit import interop as _interop
 from embedkit import persist as _persist
+from embedkit import plot as _plot
+from embedkit import projector as _projector
 from embedkit import queries as _queries
 from embedkit.eval import words as _words
 from embedkit.index import ExactIndex, make_index, row_norms
@@ -132,6 +134,13 @@ def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
         candidates = np.arange(scores.shape[0])
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order]
+
+
+def _aligned_labels(labels: Any, n: int) -> list[Any]:
+    out = list(labels)[:n]
+    if len(out) != n:
+        raise ValueError(f"labels has {len(out)} entries for {n} keys")
+    return out
 
 
 def _merge_rows(
@@ -1210,6 +1219,125 @@ class Embeddings:
             case_insensitive=case_insensitive,
             method=method,
         )
+
+    # ---- pictures ----------------------------------------------------------------------------
+
+    def plot(
+        self,
+        keys: Iterable[Hashable] | None = None,
+        labels: Any = None,
+        method: str = "umap",
+        *,
+        annotate: Any = None,
+        random_state: int | None = 0,
+        ax: Any = None,
+        figsize: tuple[float, float] = (8.0, 8.0),
+        title: str | None = None,
+        **params: Any,
+    ) -> Any:
+        """A 2-D map of the vectors as a matplotlib figure, coloured by labels.
+
+        Parameters
+        ----------
+        keys : iterable of keys, optional
+            Keys to draw (default: every key, or every key with a label when ``labels`` is a
+            mapping).
+        labels : mapping of key to label, or sequence aligned with ``keys``, optional
+            Node classes, sequence families, ...: categories get colours and a legend (up to
+            20), numbers a colour bar.
+        method : {"umap", "tsne", "pca"}, default "umap"
+            UMAP needs ``pip install 'embedkit[umap]'``; t-SNE scikit-learn and PCA only
+            matplotlib (``embedkit[plot]``). Vectors are unit-scaled first (cosine geometry).
+        annotate : None, bool, key or list of keys
+            Keys written next to their points (``None``: all if there are at most 50 points).
+        random_state : int, optional, default 0
+            Seed of UMAP/t-SNE.
+        ax : matplotlib Axes, optional
+            Draw into these axes.
+        figsize : (float, float), default (8, 8)
+        title : str, optional
+        **params
+            Passed to ``umap.UMAP`` or ``sklearn.manifold.TSNE``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Made without pyplot; save it with ``fig.savefig("map.png")``.
+
+        Raises
+        ------
+        ImportError
+            If the method's package is missing (the message names the extra).
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.random.default_rng(0).normal(size=(6, 4)), list("abcdef"))
+        >>> fig = emb.plot(labels={"a": 1, "b": 1, "c": 2}, method="pca")
+        >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)
+        3
+        """
+        if keys is None:
+            pool = self._index_to_key
+            key_list = [k for k in pool if k in labels] if isinstance(labels, dict) else pool
+        else:
+            key_list = list(keys)
+        rows = np.array([self._index(k) for k in key_list], dtype=np.intp)
+        coords = _plot.project_2d(np.asarray(self._vectors[rows]), method, random_state, **params)
+        return _plot.plot_map(coords, key_list, labels, annotate=annotate, ax=ax,
+                              figsize=figsize, title=title)
+
+    def export_projector(
+        self,
+        directory: PathLike,
+        labels: Any = None,
+        *,
+        tensor_name: str = "embedkit",
+        limit: int | None = None,
+    ) -> dict[str, str]:
+        """Write TensorBoard Embedding Projector files into ``directory``.
+
+        ``vectors.tsv`` (one row per key), ``metadata.tsv`` (the keys, plus label columns and
+        the counts when kept, with a header line then) and ``projector_config.pbtxt``. Tabs,
+        newlines and backslashes in keys and labels are escaped (see
+        :mod:`embedkit.projector`). View with ``tensorboard --logdir directory``.
+
+        Parameters
+        ----------
+        directory : str or os.PathLike
+            Created if missing; the three files are replaced atomically.
+        labels : mapping of key to label, or pandas.DataFrame indexed by key, optional
+            One ``label`` column, or one column per DataFrame column (missing keys: empty).
+        tensor_name : str, default "embedkit"
+        limit : int, optional
+            Export only the first ``limit`` keys (the projector handles ~100k points at most).
+
+        Returns
+        -------
+        dict
+            Paths of the files, under ``"vectors"``, ``"metadata"`` and ``"config"``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> paths = Embeddings(np.eye(2), ["x", "y"]).export_projector(d)
+        >>> open(paths["metadata"]).read()
+        'x\\ny\\n'
+        """
+        n = _words._resolve_limit(limit, len(self))
+        keys = self._index_to_key[:n]
+        columns: dict[str, list[Any]] = {}
+        if isinstance(labels, pd.DataFrame):
+            for name in labels.columns:
+                col = labels[name]
+                columns[str(name)] = [col.get(k) if k in col.index else None for k in keys]
+        elif labels is not None:
+            columns["label"] = [labels.get(k) for k in keys] if isinstance(labels, dict) \
+                else _aligned_labels(labels, n)
+        if self._counts is not None:
+            columns["count"] = self._counts[:n].tolist()
+        return _projector.write_projector(directory, self._vectors[:n], keys, columns,
+                                          tensor_name)
 
     # ---- native persistence ------------------------------------------------------------------
 
