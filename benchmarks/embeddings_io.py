@@ -108,8 +108,9 @@ def main() -> None:
     for kind in kinds:
         print(f"| {labels[kind]} | {med(kind, 'load'):.3f} | {med(kind, 'rss') / 2**20:,.0f} | "
               f"{med(kind, 'query'):.3f} |")
-    print(f"\nopen ratio gensim/embedkit: full {med('gensim', 'load') / med('embedkit', 'load'):.2f}x,"
-          f" mmap {med('gensim-mmap', 'load') / med('embedkit-mmap', 'load'):.2f}x")
+    full = med("gensim", "load") / med("embedkit", "load")
+    mapped = med("gensim-mmap", "load") / med("embedkit-mmap", "load")
+    print(f"\nopen time ratio gensim/embedkit: full {full:.2f}x, mmap {mapped:.2f}x")
     for f in os.listdir(work):
         os.remove(os.path.join(work, f))
     os.rmdir(work)

@@ -66,7 +66,6 @@ def main() -> None:
     vectors, queries = data[: args.n], data[args.n :]
     keys = [f"k{i}" for i in range(args.n)]
     emb = Embeddings(vectors, keys)
-    unit_q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
     print(f"{args.n:,} x {args.dim} clustered vectors ({args.clusters} clusters), "
           f"{args.queries} held-out queries, k={args.k}")
 

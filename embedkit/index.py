@@ -95,7 +95,10 @@ class ExactIndex:
     method = "exact"
 
     def __init__(
-        self, vectors: np.ndarray, norms: np.ndarray | None = None, block_entries: int = _BLOCK_ENTRIES
+        self,
+        vectors: np.ndarray,
+        norms: np.ndarray | None = None,
+        block_entries: int = _BLOCK_ENTRIES,
     ) -> None:
         self.vectors = vectors
         self.norms = row_norms(vectors) if norms is None else norms

@@ -142,7 +142,7 @@ def plot_map(
     Examples
     --------
     >>> fig = plot_map(np.array([[0, 0], [1, 1.0]]), ["a", "b"], {"a": "x", "b": "y"})
-    >>> len(fig.axes[0].collections[0].get_offsets()) + len(fig.axes[0].collections[1].get_offsets())
+    >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)
     2
     """
     figure_mod = require("matplotlib.figure", "plot()")

@@ -33,7 +33,8 @@ def cosines(vectors: np.ndarray, norms: np.ndarray, target: np.ndarray, limit: i
     Examples
     --------
     >>> v = np.array([[2.0, 0.0], [1.0, 1.0]], dtype=np.float32)
-    >>> np.round(cosines(v, np.array([2.0, 2 ** 0.5], np.float32), unit([1, 0]), 2), 3).tolist()
+    >>> c = cosines(v, np.array([2.0, 2 ** 0.5], np.float32), unit([1, 0]), 2)
+    >>> [round(float(x), 3) for x in c]
     [1.0, 0.707]
     """
     scores = np.asarray(vectors[:limit]) @ target.astype(np.float32)
@@ -60,7 +61,7 @@ def cosmul_scores(
     >>> v = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     >>> s = cosmul_scores(v, np.ones(2, np.float32), [unit([1, 0])], [unit([0, 1])], 2, 1e-3)
     >>> np.round(s, 3).tolist()
-    [1.996, 0.499]
+    [1.996, 0.5]
     """
     num = np.ones(limit, dtype=np.float64)
     den = np.ones(limit, dtype=np.float64)
