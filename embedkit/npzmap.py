@@ -32,7 +32,7 @@ ALIGN = 64
 _PAD_ID = 0xD935
 _LOCAL_HEADER = 30
 _ZIP64_EXTRA = 20
-_CHUNK_BYTES = 64 << 20
+_CHUNK_BYTES = 16 << 20
 
 
 def _npy_header(arr: np.ndarray) -> bytes:
@@ -83,10 +83,9 @@ def write_npz(fh: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
                 info.extra = struct.pack("<HH", _PAD_ID, pad - 4) + bytes(pad - 4)
             with zf.open(info, mode="w", force_zip64=zip64) as out:
                 out.write(header)
-                flat = arr.reshape(-1) if arr.ndim else arr.reshape(1)
-                step = max(1, _CHUNK_BYTES // max(arr.itemsize, 1))
-                for start in range(0, flat.shape[0], step):
-                    out.write(flat[start : start + step].tobytes())
+                raw = memoryview(arr.reshape(-1) if arr.ndim else arr.reshape(1)).cast("B")
+                for start in range(0, len(raw), _CHUNK_BYTES):
+                    out.write(raw[start : start + _CHUNK_BYTES])
 
 
 class NpzArchive:
