@@ -85,6 +85,11 @@ def test_doesnt_match_n_similarity_rank_closer_than_match_gensim(pair):
         assert emb.n_similarity(a, b) == pytest.approx(kv.n_similarity(a, b), abs=1e-6)
         assert emb.closer_than(words[0], words[1]) == kv.closer_than(words[0], words[1])
         assert emb.rank(words[0], words[1]) == kv.rank(words[0], words[1])
+        rows = [emb.key_to_index[w] for w in words]
+        u = unit(emb.vectors[rows])
+        assert emb.doesnt_match(words) == words[int(np.argmin(u @ unit(u.mean(0))))]
+        m1, m2 = (emb.vectors[r].astype(np.float64).mean(0) for r in (rows[:3], rows[3:]))
+        assert emb.n_similarity(a, b) == pytest.approx(float(unit(m1) @ unit(m2)), abs=1e-6)
     # brute force for rank: position of w5 in the full neighbour list of w0
     order = [k for k, _ in emb.most_similar("w0", topn=None)]
     assert emb.rank("w0", "w5") == order.index("w5") + 1

@@ -1,5 +1,6 @@
 """Maps (plot), TensorBoard projector export, and the `embedkit plot` / `embedkit export` CLI."""
 
+import os
 import sys
 
 import numpy as np
@@ -76,7 +77,32 @@ def test_plot_errors(monkeypatch):
         emb.plot()
 
 
-@pytest.mark.slow  # umap-learn's Numba compilation takes about a minute in a fresh process
+def test_umap_wiring_with_a_stand_in_module(monkeypatch):
+    """What embedkit passes to umap.UMAP, checked without umap's minute of JIT compilation."""
+    import types
+
+    calls = {}
+
+    class FakeUMAP:
+        def __init__(self, **params):
+            calls.update(params)
+
+        def fit_transform(self, x):
+            calls["rows"] = x
+            return x[:, :2] * 10
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=FakeUMAP))
+    emb = make(n=12)
+    fig = emb.plot(method="umap", random_state=3, min_dist=0.2)
+    assert n_points(fig) == 12
+    assert calls["metric"] == "cosine" and calls["random_state"] == 3
+    assert calls["n_neighbors"] == 11 and calls["min_dist"] == 0.2 and calls["n_jobs"] == 1
+    np.testing.assert_allclose(np.linalg.norm(calls["rows"], axis=1), 1.0)  # unit rows
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("EMBEDKIT_TEST_UMAP"),
+                    reason="real umap-learn costs 1-3 minutes of JIT: set EMBEDKIT_TEST_UMAP=1")
 def test_umap_plot():
     pytest.importorskip("umap")
     fig = make(n=60).plot(method="umap", random_state=0)
