@@ -2,8 +2,11 @@
 
 :class:`Embeddings` does not depend on the training code. It holds the input ("word") vectors,
 optionally the output (context) vectors and key counts, answers nearest-neighbour and analogy
-queries, evaluates word similarity/analogy benchmarks, and reads/writes its own ``.npz`` format
-as well as the word2vec text and binary formats (interoperable with word2vec.c and gensim).
+queries (exactly, or through a pynndescent index: :mod:`embedkit.index`), evaluates word
+similarity/analogy benchmarks, and reads/writes its own memory-mappable ``.npz`` format
+(:mod:`embedkit.npzmap`) as well as the word2vec text/binary and GloVe formats (interoperable
+with word2vec.c and gensim). gensim ``KeyedVectors``-style queries, editing, conversion to and
+from gensim, maps and TensorBoard projector export come from :mod:`embedkit.keyed`.
 """
 
 from __future__ import annotations
@@ -294,7 +297,7 @@ class Embeddings(KeyedMixin):
                 raise ValueError("query vector contains NaN or inf")
             return _unit(vec), None
         idx = self._index(item)
-        return self.normed_vectors[idx], idx
+        return np.asarray(self._vectors[idx] / self.norms[idx], dtype=np.float32), idx
 
     @staticmethod
     def _as_query_list(items: Any) -> list[Any]:

@@ -20,10 +20,19 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 
 from embedkit.optional import require
 
-__all__ = ["ExactIndex", "NNDescentIndex", "make_index", "recall_at_k", "row_norms", "top_k"]
+__all__ = [
+    "ExactIndex",
+    "NNDescentIndex",
+    "make_index",
+    "recall_at_k",
+    "row_norms",
+    "scan_top_k",
+    "top_k",
+]
 
 #: Budget for one block of scores, in float32 entries (64 MiB).
 _BLOCK_ENTRIES = 16 << 20
@@ -70,6 +79,51 @@ def top_k(scores: np.ndarray, k: int, columns: np.ndarray | None = None) -> tupl
         columns = np.take_along_axis(columns, part, axis=1)
     order = np.lexsort((columns, -scores), axis=-1)
     return np.take_along_axis(columns, order, axis=1), np.take_along_axis(scores, order, axis=1)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def _scan_top_k(scores: np.ndarray, k: int, out_idx: np.ndarray, out_val: np.ndarray) -> None:
+    """Per row, the ``k`` largest scores (lower column first on ties), in one pass."""
+    m, n = scores.shape
+    for r in prange(m):
+        vals = out_val[r]
+        idx = out_idx[r]
+        filled = 0
+        for j in range(n):
+            s = scores[r, j]
+            if filled == k and not s > vals[k - 1]:
+                continue
+            p = filled if filled < k else k - 1
+            while p > 0 and s > vals[p - 1]:
+                if p < k:
+                    vals[p] = vals[p - 1]
+                    idx[p] = idx[p - 1]
+                p -= 1
+            vals[p] = s
+            idx[p] = j
+            if filled < k:
+                filled += 1
+
+
+def scan_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` columns of each row of a float32 score matrix, best first (a Numba scan).
+
+    Same result as :func:`top_k` (ties: lower column first) without sorting or copying the
+    rows, which makes exact search over millions of rows several times faster.
+
+    Examples
+    --------
+    >>> idx, val = scan_top_k(np.array([[0.1, 0.9, 0.5, 0.9]], dtype=np.float32), 3)
+    >>> idx.tolist(), val.tolist()
+    ([[1, 3, 2]], [[0.8999999761581421, 0.8999999761581421, 0.5]])
+    """
+    m, n = scores.shape
+    k = min(k, n)
+    out_idx = np.zeros((m, k), dtype=np.intp)
+    out_val = np.full((m, k), -np.inf, dtype=np.float32)
+    if k > 0 and m > 0:
+        _scan_top_k(np.ascontiguousarray(scores, dtype=np.float32), k, out_idx, out_val)
+    return out_idx, out_val
 
 
 class ExactIndex:
@@ -136,7 +190,7 @@ class ExactIndex:
         out_val = np.empty((m, k), dtype=np.float32)
         if k == 0 or m == 0:
             return out_idx, out_val
-        q_block = max(1, min(m, 1024, self.block_entries // max(n, 1)))
+        q_block = max(1, min(m, 256))
         r_block = max(k, self.block_entries // q_block)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         for qs in range(0, m, q_block):
@@ -147,7 +201,7 @@ class ExactIndex:
                 re = min(n, rs + r_block)
                 scores = q @ np.asarray(self.vectors[rs:re]).T
                 scores /= self.norms[rs:re]
-                idx, val = top_k(scores, k)
+                idx, val = scan_top_k(scores, k)
                 best_idx.append(idx + rs)
                 best_val.append(val)
             if len(best_idx) == 1:

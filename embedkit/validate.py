@@ -50,7 +50,13 @@ def as_keys(index_to_key: Any) -> tuple[list[Hashable], dict[Hashable, int]]:
         raise TypeError(
             f"index_to_key must be a sequence of keys, got {type(index_to_key).__name__}"
         ) from None
-    key_to_index: dict[Hashable, int] = {}
+    try:
+        key_to_index: dict[Hashable, int] = dict(zip(keys, range(len(keys)), strict=True))
+    except TypeError:
+        key_to_index = {}
+    if len(key_to_index) == len(keys):
+        return keys, key_to_index  # fast path: all hashable and unique
+    key_to_index = {}
     for i, key in enumerate(keys):
         try:
             previous = key_to_index.setdefault(key, i)
