@@ -5,6 +5,7 @@ lives here).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
@@ -21,8 +22,8 @@ from embedkit.validate import as_counts, as_keys, as_matrix
 
 __all__ = ["KeyedMixin"]
 
-PathLike = Any
-Query = Any
+PathLike = str | os.PathLike[str]
+Query = Hashable | np.ndarray
 
 
 def _aligned_labels(labels: Any, n: int) -> list[Any]:
