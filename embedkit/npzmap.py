@@ -4,8 +4,10 @@ An ``.npz`` file is a zip archive of ``.npy`` files. When a member is *stored* (
 its bytes lie contiguously in the archive: the zip local header, then the ``.npy`` header,
 then the raw array data. :class:`NpzArchive` finds that data offset and either maps the array
 read-only with :class:`numpy.memmap` (``mmap=True``: opening costs no reading, and several
-processes share the pages through the OS cache) or reads only its first rows (``rows=``).
-Everything else is read through :mod:`zipfile`, which checks the CRC.
+processes share the pages through the OS cache) or reads it (or only its first ``rows``) with
+one :func:`numpy.fromfile` call, without zipfile's copies. Member sizes are checked against the
+file, so truncation is detected; like ``numpy.load`` of a ``.npy`` file, the CRC is not checked
+for such reads. Compressed members are read through :mod:`zipfile`, which checks the CRC.
 
 :func:`write_npz` writes such archives with every member stored and its array data starting on
 a 64-byte boundary of the file (the zip local header is padded with an extra field, id
@@ -170,8 +172,6 @@ class NpzArchive:
                     f"entry {key!r} is compressed and cannot be memory-mapped; load it without "
                     "mmap and save it again with Embeddings.save to get a mappable file"
                 )
-            return self._read_whole(info, rows)
-        if rows is None and not mmap:
             return self._read_whole(info, rows)
         offset, shape, fortran, dtype = self._locate(info, key)
         count = shape[0] if not shape or rows is None else min(rows, shape[0])
