@@ -56,7 +56,7 @@ def test_plot_labels_colour_subsets_and_auto_annotation(tmp_path):
 
 def test_tsne_plot():
     pytest.importorskip("sklearn")
-    fig = make(n=25).plot(method="tsne", random_state=1)
+    fig = make(n=25).plot(method="tsne", random_state=1, max_iter=250)
     assert n_points(fig) == 25
 
 
