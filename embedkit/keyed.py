@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -495,7 +495,7 @@ class KeyedMixin:
         keys : iterable of keys, optional
             Keys to draw (default: every key, or every key with a label when ``labels`` is a
             mapping).
-        labels : mapping of key to label, or sequence aligned with ``keys``, optional
+        labels : mapping (dict, pandas Series) of key to label, or sequence aligned with keys
             Node classes, sequence families, ...: categories get colours and a legend (up to
             20), numbers a colour bar.
         method : {"umap", "tsne", "pca"}, default "umap"
@@ -530,9 +530,11 @@ class KeyedMixin:
         >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)
         3
         """
+        if isinstance(labels, pd.Series):
+            labels = labels.to_dict()
         if keys is None:
             pool = self._index_to_key
-            key_list = [k for k in pool if k in labels] if isinstance(labels, dict) else pool
+            key_list = [k for k in pool if k in labels] if isinstance(labels, Mapping) else pool
         else:
             key_list = list(keys)
         rows = np.array([self._index(k) for k in key_list], dtype=np.intp)
@@ -587,7 +589,8 @@ class KeyedMixin:
                 col = labels[name]
                 columns[str(name)] = [col.get(k) if k in col.index else None for k in keys]
         elif labels is not None:
-            columns["label"] = [labels.get(k) for k in keys] if isinstance(labels, dict) \
+            labels = labels.to_dict() if isinstance(labels, pd.Series) else labels
+            columns["label"] = [labels.get(k) for k in keys] if isinstance(labels, Mapping) \
                 else _aligned_labels(labels, n)
         if self._counts is not None:
             columns["count"] = self._counts[:n].tolist()
