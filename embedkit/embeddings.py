@@ -768,7 +768,9 @@ class Embeddings(KeyedMixin):
             reading them: a multi-gigabyte model opens in the time it takes to read its keys,
             pages are read on first use, and processes mapping the same file share them.
             Writing to the mapped arrays raises ``ValueError``; the scan for NaN/inf values is
-            skipped. Keep the file in place while the object is in use.
+            skipped. Keep the file in place while the object is in use. Neighbour queries
+            and :meth:`search` work on the mapped matrix; :meth:`analogy`, the evaluations and
+            :attr:`normed_vectors` build a normalised in-memory copy on first use.
         limit : int, optional
             Load only the first ``limit`` keys (the most frequent ones); only their rows are
             read from disk.
