@@ -2,13 +2,15 @@
 
 :class:`Embeddings` does not depend on the training code. It holds the input ("word") vectors,
 optionally the output (context) vectors and key counts, answers nearest-neighbour and analogy
-queries, evaluates word similarity/analogy benchmarks, and reads/writes its own ``.npz`` format
-as well as the word2vec text and binary formats (interoperable with word2vec.c and gensim).
+queries (exactly, or through a pynndescent index: :mod:`embedkit.index`), evaluates word
+similarity/analogy benchmarks, and reads/writes its own memory-mappable ``.npz`` format
+(:mod:`embedkit.npzmap`) as well as the word2vec text/binary and GloVe formats (interoperable
+with word2vec.c and gensim). gensim ``KeyedVectors``-style queries, editing, conversion to and
+from gensim, maps and TensorBoard projector export come from :mod:`embedkit.keyed`.
 """
 
 from __future__ import annotations
 
-import operator
 import os
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from functools import cached_property
@@ -18,8 +20,12 @@ import numpy as np
 import pandas as pd
 
 from embedkit import persist as _persist
+from embedkit import queries as _queries
 from embedkit.eval import words as _words
+from embedkit.index import ExactIndex, make_index, row_norms
+from embedkit.keyed import KeyedMixin
 from embedkit.persist import FORMAT_NAME, FORMAT_VERSION
+from embedkit.validate import as_counts, as_keys, as_matrix, topn_count
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Embeddings"]
 
@@ -32,86 +38,9 @@ Query = Hashable | np.ndarray
 # --------------------------------------------------------------------------------------------
 
 
-def _as_matrix(values: Any, what: str, n_keys: int | None = None) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating)
-        or np.issubdtype(arr.dtype, np.integer)
-        or arr.dtype == np.bool_
-    ):
-        raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{what} must be 2-D with shape (n_keys, dim), got shape {arr.shape}")
-    if arr.shape[1] < 1:
-        raise ValueError(f"{what} must have at least one dimension, got shape {arr.shape}")
-    if n_keys is not None and arr.shape[0] != n_keys:
-        raise ValueError(f"{what} has {arr.shape[0]} rows but there are {n_keys} keys")
-    with np.errstate(over="ignore"):
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-    finite = np.isfinite(arr).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        raise ValueError(
-            f"{what} contain non-finite values (NaN/inf, or too large for float32); "
-            f"first bad row is {row}"
-        )
-    return arr
-
-
-def _as_keys(index_to_key: Any) -> tuple[list[Hashable], dict[Hashable, int]]:
-    if isinstance(index_to_key, (str, bytes)):
-        raise TypeError("index_to_key must be a sequence of keys, not a single string")
-    try:
-        keys = list(index_to_key)
-    except TypeError:
-        raise TypeError(
-            f"index_to_key must be a sequence of keys, got {type(index_to_key).__name__}"
-        ) from None
-    key_to_index: dict[Hashable, int] = {}
-    for i, key in enumerate(keys):
-        try:
-            previous = key_to_index.setdefault(key, i)
-        except TypeError:
-            raise TypeError(
-                f"keys must be hashable; key at position {i} is {type(key).__name__}"
-            ) from None
-        if previous != i:
-            raise ValueError(f"duplicate key {key!r} at positions {previous} and {i}")
-    return keys, key_to_index
-
-
-def _as_counts(counts: Any, n: int) -> np.ndarray:
-    arr = np.asarray(counts)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"counts must be 1-D with {n} entries, got shape {arr.shape}")
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"counts must be integers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating) and not (
-        np.isfinite(arr).all() and (arr == np.round(arr)).all()
-    ):
-        raise ValueError("counts must be whole numbers")
-    out = np.ascontiguousarray(arr, dtype=np.int64)
-    if (out < 0).any():
-        raise ValueError("counts must be >= 0")
-    return out
-
-
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.sqrt(np.dot(vector.astype(np.float64), vector.astype(np.float64))))
     return vector / np.float32(norm) if norm > 0 else vector
-
-
-def _topn_count(topn: int | None, available: int) -> int:
-    if topn is None:
-        return available
-    if isinstance(topn, bool):
-        raise TypeError("topn must be an int or None, not bool")
-    k = operator.index(topn)
-    if k < 0:
-        raise ValueError(f"topn must be >= 0, got {k}")
-    return min(k, available)
 
 
 def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
@@ -131,7 +60,7 @@ def _top_indices(scores: np.ndarray, k: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-class Embeddings:
+class Embeddings(KeyedMixin):
     """Vectors for a vocabulary of keys, with similarity queries, evaluation and persistence.
 
     Keys are any hashable values: words (``str``), graph nodes (``int``, ``str``, tuples, ...)
@@ -148,6 +77,9 @@ class Embeddings:
         Output (context) vectors of the same keys, if kept.
     counts : array-like of int, optional
         Training count of each key.
+    check_finite : bool, default True
+        Reject NaN/inf values. ``False`` skips that scan over every value (used for
+        memory-mapped loads, which must not read the whole matrix).
 
     Attributes
     ----------
@@ -171,8 +103,9 @@ class Embeddings:
     array of keys) a new 2-D array; a tuple is a single key (e.g. a graph node ``(u, v)``).
     Unknown keys raise :class:`KeyError` ``"'foo' is not in the vocabulary"``.
 
-    :attr:`normed_vectors` is computed on first use and cached. If you modify :attr:`vectors`
-    in place afterwards, run ``del emb.normed_vectors`` to drop the stale cache.
+    :attr:`normed_vectors` and :attr:`norms` are computed on first use and cached. If you
+    modify :attr:`vectors` in place afterwards, call ``emb.fill_norms(force=True)`` to drop the
+    stale caches and any neighbour index.
 
     Examples
     --------
@@ -192,21 +125,23 @@ class Embeddings:
         *,
         context_vectors: Any = None,
         counts: Any = None,
+        check_finite: bool = True,
     ) -> None:
-        keys, key_to_index = _as_keys(index_to_key)
-        self._vectors = _as_matrix(vectors, "vectors", len(keys))
+        keys, key_to_index = as_keys(index_to_key)
+        self._vectors = as_matrix(vectors, "vectors", len(keys), check_finite)
         self._index_to_key = keys
         self._key_to_index = key_to_index
         self._context_vectors: np.ndarray | None = None
         if context_vectors is not None:
-            ctx = _as_matrix(context_vectors, "context_vectors", len(keys))
+            ctx = as_matrix(context_vectors, "context_vectors", len(keys), check_finite)
             if ctx.shape != self._vectors.shape:
                 raise ValueError(
                     f"context_vectors has shape {ctx.shape} but vectors has shape "
                     f"{self._vectors.shape}"
                 )
             self._context_vectors = ctx
-        self._counts = None if counts is None else _as_counts(counts, len(keys))
+        self._counts = None if counts is None else as_counts(counts, len(keys))
+        self._nn_index: Any = None
 
     # ---- basic container protocol ------------------------------------------------------------
 
@@ -254,6 +189,47 @@ class Embeddings:
         norms = np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
         norms[norms == 0] = 1.0
         return np.ascontiguousarray(v / norms[:, None], dtype=np.float32)
+
+    @cached_property
+    def norms(self) -> np.ndarray:
+        """Euclidean norm of each row (float32; zero rows report 1); cached.
+
+        Queries divide by these instead of keeping a normalised copy of the matrix, so a
+        memory-mapped model is never copied.
+
+        Examples
+        --------
+        >>> Embeddings(np.array([[3.0, 4.0], [0.0, 0.0]]), ["x", "y"]).norms.tolist()
+        [5.0, 1.0]
+        """
+        return row_norms(self._vectors)
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute :attr:`norms` now; ``force=True`` recomputes after in-place edits.
+
+        With ``force=True`` the cached :attr:`normed_vectors` and any index built by
+        :meth:`build_index` are dropped too (they would be stale).
+
+        Parameters
+        ----------
+        force : bool, default False
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1.0, 0.0]]), ["x"])
+        >>> emb.vectors[0, 0] = 2.0
+        >>> emb.fill_norms(force=True)
+        >>> emb.norms.tolist()
+        [2.0]
+        """
+        if force:
+            self._drop_caches()
+        _ = self.norms
+
+    def _drop_caches(self) -> None:
+        for name in ("norms", "normed_vectors"):
+            self.__dict__.pop(name, None)
+        self._nn_index = None
 
     def __len__(self) -> int:
         return len(self._index_to_key)
@@ -321,7 +297,7 @@ class Embeddings:
                 raise ValueError("query vector contains NaN or inf")
             return _unit(vec), None
         idx = self._index(item)
-        return self.normed_vectors[idx], idx
+        return np.asarray(self._vectors[idx] / self.norms[idx], dtype=np.float32), idx
 
     @staticmethod
     def _as_query_list(items: Any) -> list[Any]:
@@ -395,9 +371,9 @@ class Embeddings:
                 if idx is not None:
                     exclude.add(idx)
         target /= len(pos) + len(neg)
-        return self._rank(_unit(target.astype(np.float32)), exclude, topn, restrict_vocab)
+        return self._ranked(_unit(target.astype(np.float32)), exclude, topn, restrict_vocab)
 
-    def _rank(
+    def _ranked(
         self,
         target: np.ndarray,
         exclude: Iterable[int],
@@ -405,8 +381,121 @@ class Embeddings:
         restrict_vocab: int | None,
     ) -> list[tuple[Hashable, float]]:
         limit = _words._resolve_limit(restrict_vocab, len(self))
-        scores = self.normed_vectors[:limit] @ target
-        return self._select(scores, exclude, topn)
+        excluded = {i for i in exclude if i < limit}
+        if topn is None:
+            return self._select(_queries.cosines(self._vectors, self.norms, target, limit),
+                                excluded, topn)
+        k = topn_count(topn, limit - len(excluded))
+        rows, scores = self._searcher().query(target[None, :], k + len(excluded), limit)
+        keys = self._index_to_key
+        found = [(keys[i], float(v)) for i, v in zip(rows[0], scores[0], strict=True)
+                 if i not in excluded]
+        return found[:k]
+
+    def _searcher(self) -> Any:
+        if self._nn_index is None:
+            return ExactIndex(self._vectors, self.norms)
+        return self._nn_index
+
+    @property
+    def nn_index(self) -> Any:
+        """The index built by :meth:`build_index` (``None`` until then: exact search)."""
+        return self._nn_index
+
+    def build_index(self, method: str = "exact", **params: Any) -> Embeddings:
+        """Build a nearest-neighbour index that :meth:`most_similar`, :meth:`similar_by_vector`
+        and :meth:`search` use from now on.
+
+        Parameters
+        ----------
+        method : {"exact", "pynndescent"}, default "exact"
+            ``"exact"``: brute force by blocked matrix products (the default behaviour; right
+            for small models and many-query workloads). ``"pynndescent"``: an approximate k-NN
+            graph (``pip install 'embedkit[ann]'``), far more single queries per second on
+            large models; the cosines it returns are exact, but a true neighbour may be missed.
+        **params
+            For ``"pynndescent"``: ``n_neighbors`` (default 30, graph degree), ``epsilon``
+            (default 0.1, search breadth), ``random_state``, ``n_jobs`` and other
+            :class:`pynndescent.NNDescent` options. See :mod:`embedkit.index`.
+
+        Returns
+        -------
+        Embeddings
+            ``self``. The index is dropped by :meth:`add_vectors` and ``fill_norms(force=True)``.
+
+        Raises
+        ------
+        ImportError
+            If ``method="pynndescent"`` and pynndescent is not installed (names the extra).
+        ValueError
+            On an unknown method.
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 1], [0, 1]]), ["a", "b", "c"])
+        >>> emb.build_index("exact").nn_index
+        ExactIndex(n=3)
+        >>> emb.most_similar("a", topn=1)[0][0]
+        'b'
+        """
+        self._nn_index = make_index(method, self._vectors, self.norms, **params)
+        return self
+
+    def search(
+        self,
+        queries: Any,
+        topn: int = 10,
+        *,
+        restrict_vocab: int | None = None,
+        exclude_self: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest rows of many queries at once (batched search for evaluation workloads).
+
+        Without an index (or with ``build_index("exact")``) all queries are answered by blocked
+        matrix products, which is many times faster than one :meth:`most_similar` call per
+        query; with a pynndescent index the graph is searched for the whole batch.
+
+        Parameters
+        ----------
+        queries : list of keys, or array-like of shape (m, dim)
+            Query keys or raw vectors (vectors are normalised).
+        topn : int, default 10
+            Neighbours per query.
+        restrict_vocab : int, optional
+            Only the first ``restrict_vocab`` keys are candidates.
+        exclude_self : bool, default True
+            For key queries, leave the query key out of its own neighbours.
+
+        Returns
+        -------
+        indices : ndarray of intp, shape (m, topn)
+            Rows of the neighbours, best first (map them with :attr:`index_to_key`).
+        cosines : ndarray of float32, shape (m, topn)
+
+        Examples
+        --------
+        >>> emb = Embeddings(np.array([[1, 0], [1, 1], [0, 1], [-1, 0]]), list("abcd"))
+        >>> rows, cos = emb.search(["a", "c"], topn=2)
+        >>> [[emb.index_to_key[i] for i in r] for r in rows]
+        [['b', 'c'], ['b', 'a']]
+        """
+        limit = _words._resolve_limit(restrict_vocab, len(self))
+        if isinstance(queries, np.ndarray) and queries.dtype != object:
+            mat = as_matrix(queries.reshape(1, -1) if queries.ndim == 1 else queries, "queries")
+            if mat.shape[1] != self.dim:
+                raise ValueError(f"queries must have {self.dim} columns, got {mat.shape[1]}")
+            own = None
+        else:
+            rows = np.array([self._index(q) for q in queries], dtype=np.intp)
+            mat, own = np.asarray(self._vectors[rows]), rows if exclude_self else None
+        mat = mat / np.linalg.norm(mat, axis=1, keepdims=True).clip(min=1e-30)
+        k = topn_count(topn, limit - (own is not None))
+        idx, val = self._searcher().query(mat, k + (own is not None), limit)
+        if own is None:
+            return idx, val
+        keep = idx != own[:, None]
+        keep[keep.all(axis=1), -1] = False  # query row not among them: drop the last instead
+        return idx[keep].reshape(len(idx), k), val[keep].reshape(len(idx), k)
 
     def _select(
         self, scores: np.ndarray, exclude: Iterable[int], topn: int | None
@@ -414,7 +503,7 @@ class Embeddings:
         excluded = [i for i in set(exclude) if i < scores.shape[0]]
         if excluded:
             scores[np.asarray(excluded, dtype=np.intp)] = -np.inf
-        k = _topn_count(topn, scores.shape[0] - len(excluded))
+        k = topn_count(topn, scores.shape[0] - len(excluded))
         keys = self._index_to_key
         return [(keys[i], float(scores[i])) for i in _top_indices(scores, k)]
 
@@ -637,6 +726,14 @@ class Embeddings:
         integer node ids load back as ``int``). Nothing is pickled. The file is written to
         ``path`` exactly (no suffix is added).
 
+        **Layout (mappable).** The file is an ordinary zip archive of ``.npy`` members
+        (``meta``, ``keys``, ``vectors``, optionally ``context_vectors`` and ``counts``) as
+        :func:`numpy.savez` writes it, every member *stored* (uncompressed), and each array's
+        data starts on a 64-byte boundary of the file (the zip local header is padded with an
+        extra field). So ``Embeddings.load(path, mmap=True)`` can map the matrices in place
+        and ``limit=`` reads only the leading rows; ``numpy.load`` still reads the file. Files
+        written by earlier versions (stored but unaligned) load and map as well.
+
         Parameters
         ----------
         path : str or os.PathLike
@@ -659,13 +756,24 @@ class Embeddings:
         _persist.save_npz(self, path)
 
     @classmethod
-    def load(cls, path: PathLike) -> Embeddings:
+    def load(cls, path: PathLike, mmap: bool = False, limit: int | None = None) -> Embeddings:
         """Load a file written by :meth:`save`.
 
         Parameters
         ----------
         path : str or os.PathLike
             The ``.npz`` file.
+        mmap : bool, default False
+            Map :attr:`vectors` (and :attr:`context_vectors`) read-only from the file instead of
+            reading them: a multi-gigabyte model opens in the time it takes to read its keys,
+            pages are read on first use, and processes mapping the same file share them.
+            Writing to the mapped arrays raises ``ValueError``; the scan for NaN/inf values is
+            skipped. Keep the file in place while the object is in use. Neighbour queries
+            and :meth:`search` work on the mapped matrix; :meth:`analogy`, the evaluations and
+            :attr:`normed_vectors` build a normalised in-memory copy on first use.
+        limit : int, optional
+            Load only the first ``limit`` keys (the most frequent ones); only their rows are
+            read from disk.
 
         Returns
         -------
@@ -687,8 +795,10 @@ class Embeddings:
         >>> emb = Embeddings.load(p)
         >>> emb.index_to_key, emb.counts.tolist(), emb.vectors.dtype
         (['w'], [7], dtype('float32'))
+        >>> Embeddings.load(p, mmap=True).vectors.flags.writeable
+        False
         """
-        return _persist.load_npz(path, cls)
+        return _persist.load_npz(path, cls, mmap=mmap, limit=limit)
 
     @classmethod
     def _from_npz(cls, data: Any, name: str) -> Embeddings:
@@ -696,8 +806,10 @@ class Embeddings:
 
     # ---- word2vec formats --------------------------------------------------------------------
 
-    def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
-        """Write the vectors in the word2vec text or binary format, atomically.
+    def save_word2vec_format(
+        self, path: PathLike, binary: bool = False, write_header: bool = True
+    ) -> None:
+        """Write the vectors in the word2vec text or binary format (or GloVe's), atomically.
 
         Text: a header ``"<n_keys> <dim>"`` then one line per key, ``key v1 ... vd``, with
         values printed with 9 significant digits (float32 values round-trip exactly). Binary:
@@ -711,6 +823,8 @@ class Embeddings:
             Destination file; replaced atomically.
         binary : bool, default False
             Write the binary format.
+        write_header : bool, default True
+            ``False`` leaves out the ``"<n_keys> <dim>"`` line: the GloVe text format.
 
         Raises
         ------
@@ -725,7 +839,7 @@ class Embeddings:
         >>> open(p).read()
         '1 2\\nhi 0.5 -1\\n'
         """
-        _persist.save_word2vec_format(self, path, binary)
+        _persist.save_word2vec_format(self, path, binary, write_header)
 
     @classmethod
     def load_word2vec_format(
@@ -735,8 +849,9 @@ class Embeddings:
         limit: int | None = None,
         encoding: str = "utf-8",
         unicode_errors: str = "strict",
+        no_header: bool | None = None,
     ) -> Embeddings:
-        """Read a word2vec text or binary file (plain or gzip-compressed).
+        """Read a word2vec text or binary file, or a GloVe text file (plain or gzip-compressed).
 
         Parameters
         ----------
@@ -750,6 +865,10 @@ class Embeddings:
             Encoding of the keys.
         unicode_errors : str, default "strict"
             Decoding error handler for keys (e.g. ``"replace"`` or ``"ignore"``).
+        no_header : bool or None, default None
+            ``True``: the file has no ``"<n_keys> <dim>"`` line (GloVe; the dimension is taken
+            from the first row). ``None`` detects it: a first line that is a key followed by
+            two or more numbers means no header. Pass ``True`` for 1-dimensional GloVe files.
 
         Returns
         -------
@@ -773,5 +892,10 @@ class Embeddings:
         >>> emb = Embeddings.load_word2vec_format(p)
         >>> emb.index_to_key, emb["dog"].tolist()
         (['cat', 'dog'], [0.0, 1.0, 0.5])
+        >>> _ = open(p, "w").write("cat 1 0 0\\ndog 0 1 0.5\\n")  # GloVe: no header line
+        >>> Embeddings.load_word2vec_format(p).index_to_key
+        ['cat', 'dog']
         """
-        return _persist.load_word2vec_format(path, binary, limit, encoding, unicode_errors, cls=cls)
+        return _persist.load_word2vec_format(
+            path, binary, limit, encoding, unicode_errors, cls=cls, no_header=no_header
+        )

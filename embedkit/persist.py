@@ -21,6 +21,7 @@ from typing import IO, Any
 import numpy as np
 
 from embedkit._io import atomic_write, open_binary, open_text
+from embedkit.npzmap import NpzArchive, write_npz
 
 #: The vectors class (embedkit.embeddings.Embeddings); callers pass it, so persist never
 #: imports it (no embeddings <-> persist cycle).
@@ -195,22 +196,51 @@ class _RowBuffer:
         return self.data[: self.used].copy()
 
 
+def _has_no_header(path: PathLike, encoding: str, unicode_errors: str) -> bool:
+    """Whether a text file starts with a vector row (GloVe) rather than ``<n> <dim>``."""
+    with open_binary(path) as fh:
+        first = fh.readline(1 << 20).removeprefix(b"\xef\xbb\xbf")
+    try:
+        parts = first.decode(encoding, unicode_errors).split()
+    except UnicodeDecodeError:
+        return False
+    # A key and at least two numbers; a 1-D GloVe file is indistinguishable from a broken
+    # header, so it needs no_header=True.
+    return len(parts) >= 3 and all(_looks_like_float(p) for p in parts[1:])
+
+
 def _read_w2v_text(
-    path: PathLike, name: str, limit: int | None, encoding: str, unicode_errors: str
+    path: PathLike,
+    name: str,
+    limit: int | None,
+    encoding: str,
+    unicode_errors: str,
+    no_header: bool = False,
 ) -> tuple[list[str], np.ndarray]:
     with open_text(path, errors=unicode_errors, encoding=encoding) as fh:
-        n, d = _parse_w2v_header(fh.readline(), name)
-        count = n if limit is None else min(n, limit)
+        pending: str | None = None
+        if no_header:
+            pending = fh.readline()
+            n, d, lineno = None, len(pending.split()) - 1, 0
+            if d < 1:
+                raise ValueError(f"{name}, line 1: expected a key followed by its values")
+        else:
+            n, d = _parse_w2v_header(fh.readline(), name)
+            lineno = 1
+        count = min(x for x in (n, limit, 1 << 62) if x is not None)
         rows = _RowBuffer(count, d)
         keys: list[str] = []
-        lineno = 1
         while len(keys) < count:
-            line = fh.readline()
+            line, pending = (fh.readline() if pending is None else pending), None
             lineno += 1
+            if not line and n is None:
+                break
             if not line:
                 raise ValueError(
                     f"{name}: file ends after {len(keys)} vectors but the header says {n}"
                 )
+            if n is None and not line.strip():
+                continue
             key, sep, rest = line.rstrip("\r\n").partition(" ")
             values = rest.split()
             if not key or not sep:
@@ -306,10 +336,16 @@ def save_npz(emb: Embeddings, path: PathLike) -> None:
     if emb.counts is not None:
         arrays["counts"] = emb.counts
     with atomic_write(path, "wb") as fh:
-        np.savez(fh, **arrays)
+        write_npz(fh, arrays)
 
 
-def load_npz(path: PathLike, cls: type[Embeddings] | None = None) -> Embeddings:
+def load_npz(
+    path: PathLike,
+    cls: type[Embeddings] | None = None,
+    *,
+    mmap: bool = False,
+    limit: int | None = None,
+) -> Embeddings:
     """Load a file written by :func:`save_npz` as ``cls`` (the caller's Embeddings class).
 
     See :meth:`Embeddings.load <embedkit.embeddings.Embeddings.load>`.
@@ -317,15 +353,18 @@ def load_npz(path: PathLike, cls: type[Embeddings] | None = None) -> Embeddings:
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(2, "No such file or directory", name)
+    limit = _check_limit(limit)
     try:
-        data = np.load(name, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        data = NpzArchive(name)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(
+            f"{name} is not a valid {FORMAT_NAME} file: not an .npz archive, or truncated ({exc})"
+        ) from exc
+    except (OSError, ValueError, EOFError) as exc:
         raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: {exc}") from exc
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: not an .npz archive")
     try:
         with data:
-            return from_npz(data, name, cls)
+            return from_npz(data, name, cls, mmap=mmap, limit=limit)
     except (
         KeyError,
         ValueError,
@@ -337,8 +376,29 @@ def load_npz(path: PathLike, cls: type[Embeddings] | None = None) -> Embeddings:
         raise ValueError(f"{name} is not a valid {FORMAT_NAME} file: {exc}") from exc
 
 
-def from_npz(data: Any, name: str, cls: type[Embeddings] | None = None) -> Embeddings:
-    """Build ``cls`` (the caller's Embeddings class) from an open ``.npz`` archive ``data``."""
+def _check_limit(limit: Any) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or operator.index(limit) < 0:
+        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
+    return operator.index(limit)
+
+
+def from_npz(
+    data: Any,
+    name: str,
+    cls: type[Embeddings] | None = None,
+    *,
+    mmap: bool = False,
+    limit: int | None = None,
+) -> Embeddings:
+    """Build ``cls`` (the caller's Embeddings class) from an open ``.npz`` archive ``data``.
+
+    ``data`` is an :class:`~embedkit.npzmap.NpzArchive` (needed for ``mmap``) or any mapping
+    of member names to arrays with a ``files`` list (e.g. :class:`numpy.lib.npyio.NpzFile`).
+    ``limit`` keeps the first ``limit`` keys; ``mmap`` maps the vector matrices read-only and
+    skips the scan for NaN/inf values.
+    """
     if cls is None:  # the caller passes its class: persist never imports Embeddings
         raise TypeError("cls (the Embeddings class to build) is required")
     if "meta" not in data.files:
@@ -357,17 +417,30 @@ def from_npz(data: Any, name: str, cls: type[Embeddings] | None = None) -> Embed
     keys = _decode_keys(meta["key_type"], _array_json(data["keys"], "keys"))
     if len(keys) != n:
         raise ValueError(f"metadata says {n} keys but {len(keys)} are stored")
-    vectors = data["vectors"]
-    if vectors.shape != (n, d) or vectors.dtype != np.float32:
+    rows = n if limit is None else min(n, limit)
+
+    def member(key: str, what_mmap: bool) -> np.ndarray:
+        if isinstance(data, NpzArchive):
+            shape, _ = data.header(key)
+            if not shape or shape[0] != n:
+                raise ValueError(f"{key} have shape {shape} but there are {n} keys")
+            return data.array(key, rows=rows, mmap=what_mmap)
+        if what_mmap:
+            raise ValueError("memory-mapping needs an NpzArchive")
+        return data[key][:rows]
+
+    vectors = member("vectors", mmap)
+    if vectors.shape != (rows, d) or vectors.dtype != np.float32:
         raise ValueError(
             f"vectors have shape {vectors.shape} and dtype {vectors.dtype}, expected "
             f"({n}, {d}) float32"
         )
-    context = data["context_vectors"] if meta.get("has_context_vectors") else None
-    counts = data["counts"] if meta.get("has_counts") else None
-    if context is not None and context.shape != (n, d):
+    context = member("context_vectors", mmap) if meta.get("has_context_vectors") else None
+    counts = member("counts", False) if meta.get("has_counts") else None
+    if context is not None and context.shape != (rows, d):
         raise ValueError(f"context_vectors have shape {context.shape}, expected ({n}, {d})")
-    return cls(vectors, keys, context_vectors=context, counts=counts)
+    return cls(vectors, keys[:rows], context_vectors=context, counts=counts,
+               check_finite=not mmap)
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,12 +448,16 @@ def from_npz(data: Any, name: str, cls: type[Embeddings] | None = None) -> Embed
 # --------------------------------------------------------------------------------------------
 
 
-def save_word2vec_format(emb: Embeddings, path: PathLike, binary: bool = False) -> None:
+def save_word2vec_format(
+    emb: Embeddings, path: PathLike, binary: bool = False, write_header: bool = True
+) -> None:
     """Write ``emb`` in the word2vec text or binary format, atomically.
 
     See :meth:`Embeddings.save_word2vec_format
     <embedkit.embeddings.Embeddings.save_word2vec_format>`.
     """
+    if binary and not write_header:
+        raise ValueError("write_header=False (GloVe) is a text format; it needs binary=False")
     keys = [k if isinstance(k, str) else str(k) for k in emb.index_to_key]
     seen: dict[str, int] = {}
     for i, key in enumerate(keys):
@@ -403,7 +480,8 @@ def save_word2vec_format(emb: Embeddings, path: PathLike, binary: bool = False) 
                 mtime=0,
             )
         try:
-            out.write(f"{n} {d}\n".encode("ascii"))
+            if write_header:
+                out.write(f"{n} {d}\n".encode("ascii"))
             line_format = " ".join(["%.9g"] * d)
             for start in range(0, n, _ROWS_PER_WRITE):
                 block = vectors[start : start + _ROWS_PER_WRITE]
@@ -431,6 +509,7 @@ def load_word2vec_format(
     encoding: str = "utf-8",
     unicode_errors: str = "strict",
     cls: type[Embeddings] | None = None,
+    no_header: bool | None = None,
 ) -> Embeddings:
     """Read a word2vec text or binary file (plain or gzip-compressed) as ``cls``.
 
@@ -442,14 +521,18 @@ def load_word2vec_format(
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(2, "No such file or directory", name)
-    if limit is not None:
-        if isinstance(limit, bool) or operator.index(limit) < 0:
-            raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-        limit = operator.index(limit)
-    if binary is None:
-        binary = _detect_w2v_binary(path, name, encoding, unicode_errors)
-    reader = _read_w2v_binary if binary else _read_w2v_text
-    keys, vectors = reader(path, name, limit, encoding, unicode_errors)
+    limit = _check_limit(limit)
+    if no_header is None:
+        no_header = not binary and _has_no_header(path, encoding, unicode_errors)
+    if no_header:
+        if binary:
+            raise ValueError("no_header=True (GloVe) files are text; binary=True is not supported")
+        keys, vectors = _read_w2v_text(path, name, limit, encoding, unicode_errors, True)
+    else:
+        if binary is None:
+            binary = _detect_w2v_binary(path, name, encoding, unicode_errors)
+        reader = _read_w2v_binary if binary else _read_w2v_text
+        keys, vectors = reader(path, name, limit, encoding, unicode_errors)
     try:
         return cls(vectors, keys)
     except ValueError as exc:

@@ -568,11 +568,13 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     old.save(path)
     before = path.read_bytes()
 
-    def broken_savez(fh, **arrays):
+    def broken_write(fh, arrays):
         fh.write(b"PK\x03\x04 partial garbage")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", broken_savez)
+    import embedkit.persist
+
+    monkeypatch.setattr(embedkit.persist, "write_npz", broken_write)
     with pytest.raises(OSError, match="disk full"):
         random_embeddings(9, 2, seed=2).save(path)
     assert path.read_bytes() == before

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "embedkit.cli.graph",
     "embedkit.cli.kmers",
     "embedkit.cli.bench",
+    "embedkit.cli.vectors",
 ]
 
 

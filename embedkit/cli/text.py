@@ -164,6 +164,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if word in emb:
             near = ", ".join(k for k, _ in emb.most_similar(word, topn=6))
             print(f"  {word:>8} -> {near}")
+    if args.map:
+        from embedkit.cli.vectors import save_neighbour_map
+
+        where = save_neighbour_map(emb, ("war", "tax", "freedom", "mexico"), args.map)
+        if where:
+            print(f"  a map of these neighbours is saved in {where}")
     for a, b, c in (("france", "paris", "england"), ("man", "woman", "king")):
         if all(w in emb for w in (a, b, c)):
             best = emb.analogy(a, b, c, topn=3)
@@ -220,5 +226,7 @@ def register(sub, train_sub) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("-o", "--output", default=None, help="also save the vectors here")
+    p.add_argument("--map", default="embedkit-demo-map.png",
+                   help="PNG map of the printed neighbours ('' to skip; default %(default)s)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_demo)
