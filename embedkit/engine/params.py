@@ -114,13 +114,24 @@ class ChunkRun(NamedTuple):
 
 
 @njit(nogil=True, cache=True)
+def _rows_on_cache_lines(n, d):
+    """A zeroed float32 ``(n, d)`` matrix whose data starts on a 64-byte boundary.
+
+    The weight rows are padded to whole cache lines and start on one; scratch rows updated in
+    the same vector loops must too, or every vector access to them splits across two lines.
+    """
+    raw = np.zeros(n * d + 16, dtype=np.float32)
+    skip = ((64 - raw.ctypes.data % 64) % 64) // 4
+    return raw[skip:skip + n * d].reshape((n, d))
+
+
+@njit(nogil=True, cache=True)
 def make_scratch(k1, d, window, maxlen, n_scores):
     """Fresh :class:`Scratch` for k1 output rows of width d (``ahead`` starts empty)."""
     return Scratch(np.empty(maxlen, dtype=np.int32), np.empty(k1, dtype=np.int64),
                    np.empty(k1, dtype=np.uint8), np.empty(k1, dtype=np.float32),
-                   np.empty(k1, dtype=np.float32), np.empty((k1, d), dtype=np.float32),
-                   np.empty((1, d), dtype=np.float32), np.empty((1, d), dtype=np.float32),
-                   np.zeros(k1, dtype=np.int64),
-                   np.zeros((N_LANE_ROWS, N_LANES), dtype=np.float32),
+                   np.empty(k1, dtype=np.float32), _rows_on_cache_lines(k1, d),
+                   _rows_on_cache_lines(1, d), _rows_on_cache_lines(1, d),
+                   np.zeros(k1, dtype=np.int64), _rows_on_cache_lines(N_LANE_ROWS, N_LANES),
                    np.empty(max(2 * window, 1), dtype=np.int64),
                    np.empty(n_scores, dtype=np.float64))
