@@ -6,7 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-__all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "save_embeddings"]
+import numpy as np
+
+__all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "loss_note",
+           "save_embeddings"]
 
 
 def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int = 5,
@@ -38,6 +41,8 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
     g.add_argument("--threads", type=int, default=None, help="worker threads (default: all)")
     g.add_argument("--seed", type=int, default=None, help="random seed (threads=1 makes runs "
                    "bit-identical)")
+    g.add_argument("--no-loss", action="store_true",
+                   help="do not track the training loss (slightly faster)")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -50,18 +55,42 @@ def sgns_params(args: argparse.Namespace) -> dict:
         sampler=args.sampler, ns_exponent=args.ns_exponent,
         shrink_window=not args.no_shrink_window, shared_negatives=not args.per_pair_negatives,
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
+        compute_loss=not args.no_loss,
     )
 
 
+def loss_note(stats) -> str:
+    """``"loss 0.1234"`` for an epoch's statistics, or why there is no loss to show."""
+    if np.isfinite(stats.loss):
+        return f"loss {stats.loss:.4f}"
+    return "loss not tracked" if stats.pairs else "no training pairs"
+
+
+def _vector_format(path: Path) -> str:
+    """``"text"``, ``"binary"`` or ``"npz"`` by suffix; a ``.gz`` after ``.txt``/``.vec``/``.bin``
+    means a gzip-compressed word2vec file."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    base = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) == 2 else \
+        (suffixes[-1] if suffixes else "")
+    if base in (".txt", ".vec"):
+        return "text"
+    if base == ".bin":
+        return "binary"
+    if suffixes[-1:] == [".gz"]:
+        raise ValueError(f"{path}: cannot tell the format; use .txt.gz, .vec.gz or .bin.gz for "
+                         "gzip-compressed word2vec files (embedkit's .npz is not compressed)")
+    return "npz"
+
+
 def save_embeddings(emb, out: str) -> str:
-    """Save by extension: ``.txt``/``.vec`` word2vec text, ``.bin`` word2vec binary, else npz."""
+    """Save by suffix: ``.txt``/``.vec`` word2vec text, ``.bin`` word2vec binary (each also
+    with ``.gz``: gzip-compressed), anything else embedkit's npz."""
     path = Path(out)
-    if path.suffix in (".txt", ".vec"):
-        emb.save_word2vec_format(path, binary=False)
-    elif path.suffix == ".bin":
-        emb.save_word2vec_format(path, binary=True)
-    else:
+    fmt = _vector_format(path)
+    if fmt == "npz":
         emb.save(path)
+    else:
+        emb.save_word2vec_format(path, binary=fmt == "binary")
     return str(path)
 
 
@@ -72,9 +101,9 @@ def load_embeddings(path: str):
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"no such file: {path}")
-    if p.suffix in (".txt", ".vec", ".bin") or p.name.endswith((".txt.gz", ".vec.gz")):
-        return Embeddings.load_word2vec_format(p)
-    return Embeddings.load(p)
+    if _vector_format(p) == "npz":
+        return Embeddings.load(p)
+    return Embeddings.load_word2vec_format(p)
 
 
 def _cmd_train_text(args: argparse.Namespace) -> int:
@@ -88,7 +117,7 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
           f"{time.perf_counter() - t0:.1f}s; last epoch {st.words_per_second:,.0f} words/s, "
-          f"loss {st.loss:.4f}; saved to {out}")
+          f"{loss_note(st)}; saved to {out}")
     return 0
 
 
