@@ -35,7 +35,7 @@ from embedkit.contexts.base import SeqBatch
 from embedkit.models.base import SGNSModel
 
 __all__ = ["CONTROLS", "ENGINE", "ShuffledBatches", "broken", "check_quality", "group_separation",
-           "score_or_fail", "topic_corpus"]
+           "mean_cosine", "neighbour_auc", "score_or_fail", "topic_corpus"]
 
 CONTROLS = ("flipped", "no_negatives", "shuffled", "frozen")
 #: Parameter values of a quality test: the real engine first, then the four controls.
@@ -162,3 +162,38 @@ def topic_corpus(n_topics: int = 4, words_per_topic: int = 20, n_shared: int = 5
             sent[i] = shared[rng.integers(n_shared)]
         sents.append(sent)
     return sents, {w: t for t in range(n_topics) for w in words[t]}
+
+
+def _normed(emb, keys) -> np.ndarray:
+    X = emb[list(keys)].astype(np.float64)
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+
+
+def mean_cosine(emb) -> float:
+    """Mean cosine between two different keys: near 0 for spread-out vectors, near 1 when
+    they collapsed into one direction (training without negatives)."""
+    X = _normed(emb, emb.index_to_key)
+    n = len(X)
+    s = X.sum(axis=0)
+    return float((s @ s - n) / (n * (n - 1)))
+
+
+def neighbour_auc(emb, edges, seed: int = 0) -> float:
+    """ROC-AUC of the cosine of an edge's two ends against the cosine of random node pairs.
+
+    0.5 for vectors that know nothing of the graph, below 0.5 when neighbours were pushed apart.
+    """
+    keys = [k for k in emb.index_to_key]
+    pos = [(u, v) for u, v in edges if u != v and u in emb and v in emb]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(keys), size=(len(pos), 2))
+    neg = [(keys[a], keys[b]) for a, b in idx if a != b]
+
+    def cos(pairs):
+        A = _normed(emb, [u for u, _ in pairs])
+        B = _normed(emb, [v for _, v in pairs])
+        return (A * B).sum(axis=1)
+
+    p, q = cos(pos), cos(neg)
+    ranks = np.argsort(np.argsort(np.concatenate([p, q]), kind="stable"), kind="stable") + 1
+    return float((ranks[: len(p)].sum() - len(p) * (len(p) + 1) / 2) / (len(p) * len(q)))

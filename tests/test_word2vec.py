@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 
 import numpy as np
 import pytest
 
 from embedkit import Embeddings, Word2Vec, datasets
 from embedkit.cli import main as cli_main
+from embedkit.engine.train import init_weights, train
+from embedkit.samplers import get_sampler
 from controls import ENGINE, check_quality, group_separation, topic_corpus
 
 SENTS = [
@@ -129,6 +132,7 @@ def test_path_and_gzip_input_match_list_input(tmp_path):
         (dict(dim=0), ValueError, "dim"),
         (dict(dim=2.5), TypeError, "dim"),
         (dict(window=-1), ValueError, "window"),
+        (dict(window=0), ValueError, "window"),
         (dict(negative=-2), ValueError, "negative"),
         (dict(epochs=0), ValueError, "epochs"),
         (dict(lr=0.0), ValueError, "lr"),
@@ -226,7 +230,13 @@ def test_cli_train_similar_analogy_eval(tmp_path, capsys):
     assert out.exists()
     assert cli_main(["similar", str(out), "king", "-n", "3"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) >= 3
-    assert cli_main(["analogy", str(out), "king", "queen", "dog"]) == 0
+    capsys.readouterr()
+    assert cli_main(["analogy", str(out), "king", "queen", "dog", "-n", "4"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    expected = Embeddings.load_word2vec_format(out).analogy("king", "queen", "dog", topn=4)
+    assert [w for w, _ in rows] == [w for w, _ in expected]
+    assert [float(x) for _, x in rows] == pytest.approx([x for _, x in expected], abs=1e-4)
+    assert not {"king", "queen", "dog"} & {w for w, _ in rows}
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("king\tqueen\t9\ndog\tcat\t8\nking\tmouse\t1\n")
     assert cli_main(["eval", str(out), "--pairs", str(pairs), "--analogies",
@@ -243,6 +253,81 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert cli_main(["train", "text", str(corpus), "-o", str(tmp_path / "x.npz"), "--dim", "0",
                      "--no-progress"]) == 1
     assert "dim" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix, binary", [(".txt.gz", False), (".vec.gz", False),
+                                            (".bin.gz", True), (".txt", False)])
+def test_cli_compressed_word2vec_outputs_round_trip(tmp_path, capsys, suffix, binary):
+    """``-o vectors.txt.gz`` writes gzip-compressed word2vec text that ``similar`` reads."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    out = tmp_path / f"vectors{suffix}"
+    assert cli_main(["train", "text", str(corpus), "-o", str(out), "--dim", "8", "--epochs",
+                     "1", "--min-count", "1", "--threads", "1", "--seed", "1",
+                     "--no-progress"]) == 0
+    head = out.read_bytes()[:2]
+    assert (head == b"\x1f\x8b") == suffix.endswith(".gz")
+    if suffix.endswith(".gz"):
+        with gzip.open(out, "rb") as fh:
+            first = fh.readline()
+        assert first.split() == [b"14", b"8"]  # the word2vec header: 14 words of dim 8
+    loaded = Embeddings.load_word2vec_format(out)
+    assert len(loaded) == 14 and loaded.dim == 8
+    capsys.readouterr()
+    assert cli_main(["similar", str(out), "king", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+
+
+def test_cli_refuses_an_unknown_compressed_suffix(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    assert cli_main(["train", "text", str(corpus), "-o", str(tmp_path / "v.npz.gz"),
+                     "--min-count", "1", "--epochs", "1", "--no-progress"]) == 1
+    assert ".txt.gz" in capsys.readouterr().err
+
+
+def test_cli_reports_a_diverged_run_in_one_line(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    assert cli_main(["train", "text", str(corpus), "-o", str(tmp_path / "v.npz"), "--lr", "1e4",
+                     "--min-lr", "1e4", "--min-count", "1", "--subsample", "0", "--threads",
+                     "1", "--seed", "0", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("embedkit: error: training diverged") and "lr=10000" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "v.npz").exists()
+
+
+def test_cli_without_loss_tracking_says_so(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(SENTS) + "\n")
+    args = ["train", "text", str(corpus), "-o", str(tmp_path / "v.npz"), "--dim", "8",
+            "--epochs", "1", "--min-count", "1", "--threads", "1", "--no-progress"]
+    assert cli_main(args + ["--no-loss"]) == 0
+    out = capsys.readouterr().out
+    assert "loss not tracked" in out and "nan" not in out, out
+    assert cli_main(args) == 0
+    assert re.search(r"loss \d\.\d{4}", capsys.readouterr().out)
+
+
+def test_divergence_is_caught_early_and_in_every_row():
+    """A diverging run stops in its first epoch (checked after every batch), and a non-finite
+    row anywhere in the matrices (not only the first 1,000) is caught at the epoch's end."""
+    with pytest.raises(FloatingPointError, match="diverged in epoch 1 "):
+        _small(lr=1e4, min_lr=1e4, epochs=50, subsample=0.0).fit(SENTS)
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(1500)]
+    sents = [list(rng.choice(words, 12)) for _ in range(600)] + [words]
+    model = _small(dim=8, epochs=1, subsample=0.0)
+    gen = model._make_generator(sents)
+    vocab = model._build_vocab(gen)
+    assert len(vocab) == 1500
+    for matrix in (0, 1):
+        W, C = init_weights(len(vocab), 8, 0, padded=True)
+        (W, C)[matrix][1400, 3] = np.inf  # a row only the last sentence trains
+        with pytest.raises(FloatingPointError, match="diverged"):
+            train(gen, vocab, get_sampler("unigram"), model._engine_config(), seed=0,
+                  threads=1, W=W, C=C, progress=False)
 
 
 @pytest.mark.parametrize("objective", ["nce", "softmax"])

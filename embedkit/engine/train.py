@@ -341,9 +341,12 @@ def train(
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
                     states = engine_states(seed, epoch, chunk_index, n_chunks)
                     if blocks is not None:
-                        totals += blocks.train_batch(W, C, batch.ids, batch.offsets, bounds,
-                                                     chunk_pos.astype(np.float64),
-                                                     float(pos_scale), states)
+                        try:
+                            totals += blocks.train_batch(W, C, batch.ids, batch.offsets,
+                                                         bounds, chunk_pos.astype(np.float64),
+                                                         float(pos_scale), states)
+                        except ZeroDivisionError as exc:  # a cell kernel's overflowed scores
+                            raise _diverged(config, epoch, raw, unit) from exc
                     else:
                         stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
                         kernel(W, C, batch.ids, batch.offsets, bounds,
@@ -424,10 +427,14 @@ def _check_finite(W: np.ndarray, C: np.ndarray, ids: np.ndarray | None, config: 
         ok = all(np.isfinite(A[a:a + step]).all() for A in (W, C)
                  for a in range(0, A.shape[0], step))
     if not ok:
-        raise FloatingPointError(
-            f"training diverged in epoch {epoch + 1} after {raw:,} {unit}s: the vectors are no "
-            f"longer finite; lower the learning rate (lr={config.lr:g})"
-        )
+        raise _diverged(config, epoch, raw, unit)
+
+
+def _diverged(config: EngineConfig, epoch: int, raw: int, unit: str) -> FloatingPointError:
+    return FloatingPointError(
+        f"training diverged in epoch {epoch + 1} after {raw:,} {unit}s: the vectors are no "
+        f"longer finite; lower the learning rate (lr={config.lr:g})"
+    )
 
 
 def _block_trainer(config: EngineConfig, params: KernelParams, tables: SamplerTables,
