@@ -12,7 +12,7 @@ from embedkit.engine.kernels import STAT_PAIRS, STAT_WORDS, KernelParams, train_
 from embedkit.rng import engine_states
 from embedkit.samplers import make_tables
 
-from controls import ENGINE, check_quality, group_separation, topic_corpus
+from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 
 def _lambda():
@@ -192,6 +192,16 @@ def test_blocks_learn_kmers(control):
         return last.loss, last.mean_neg_sigmoid
 
     check_quality(control, run, lambda r: r[0] < 2.55 and r[1] < 0.3)
+
+
+def test_learning_rate_decay_lowers_the_final_loss():
+    """Blocks follow the lr schedule: lr 0.2 decayed to 2e-4 ends at a lower loss than lr 0.2
+    throughout (lambda 5-mers, 2 block threads: exact runs). Measured: 2.01 against 2.77."""
+    decayed, constant = final_losses(
+        lambda **kw: Kmer2Vec(k=5, dim=16, epochs=3, subsample=0.0, parallel="blocks",
+                              threads=2, random_state=3, progress=False, **kw),
+        _lambda())
+    assert decayed < constant - 0.25, (decayed, constant)
 
 
 def test_blocks_refuse_what_they_cannot_train():

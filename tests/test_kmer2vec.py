@@ -23,7 +23,7 @@ from embedkit.eval.kmers import (
 )
 from embedkit.models.kmer2vec import Kmer2Vec
 
-from controls import ENGINE, check_quality
+from controls import ENGINE, check_quality, final_losses
 
 RNG = random.Random(0)
 SEQS = ["".join(RNG.choice("ACGT") for _ in range(RNG.randint(150, 400))) for _ in range(30)]
@@ -195,6 +195,15 @@ def test_load_refuses_stale_torn_and_corrupt_settings(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.embed_sequences(SEQS[:3]), k3.embed_sequences(SEQS[:3]),
                                atol=1e-6)
     assert np.abs(loaded.embed_sequences(SEQS[:3])).sum(axis=1).min() > 0
+
+
+def test_learning_rate_decay_lowers_the_final_loss() -> None:
+    """lr 0.2 decayed to 2e-4 ends at a lower loss than lr 0.2 throughout (lambda phage
+    5-mers, one thread, exact runs). Measured: 2.02 against 3.22 (lr 0.1: 1.93 against 2.25)."""
+    decayed, constant = final_losses(
+        lambda **kw: _small(k=5, dim=16, epochs=3, subsample=0.0, random_state=3, **kw),
+        datasets.lambda_genome_path())
+    assert decayed < constant - 0.25, (decayed, constant)
 
 
 # -- quality on real data -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from embedkit.eval.graphs import (
 )
 from embedkit.models.node2vec import DeepWalk, Node2Vec
 
-from controls import ENGINE, check_quality, group_separation
+from controls import ENGINE, check_quality, final_losses, group_separation
 
 FAST = dict(dim=16, walk_length=20, walks_per_node=10, window=5, progress=False)
 
@@ -73,6 +73,15 @@ def test_drosophila_cell_types_beat_baselines(control):
 
     check_quality(control, run, lambda r: r[0] > 0.5 and r[1] > 0.74
                   and r[1] > counts.max() / len(labels) + 0.2)
+
+
+def test_learning_rate_decay_lowers_the_final_loss():
+    """lr 0.2 decayed to 2e-4 ends at a lower loss than lr 0.2 throughout (karate club, one
+    thread, exact runs). Measured: 2.27 against 2.79 (at lr 0.1: 2.22 against 2.38)."""
+    decayed, constant = final_losses(
+        lambda **kw: Node2Vec(**FAST, subsample=0.0, epochs=2, threads=1, random_state=0, **kw),
+        nx.karate_club_graph())
+    assert decayed < constant - 0.25, (decayed, constant)
 
 
 def test_embeddings_keyed_by_original_labels_and_isolated_nodes():

@@ -13,7 +13,7 @@ from embedkit import Embeddings, Word2Vec, datasets
 from embedkit.cli import main as cli_main
 from embedkit.engine.train import init_weights, train
 from embedkit.samplers import get_sampler
-from controls import ENGINE, check_quality, group_separation, topic_corpus
+from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 SENTS = [
     "the king rules the kingdom with the queen",
@@ -101,6 +101,14 @@ def test_variants_learn(kw, control):
     same call on a broken engine (gradient sign flipped, no negatives, shuffled sequences,
     lr = 0: tests/controls.py) falls below the threshold. Scores in ``TOPIC_SEPARATION``."""
     check_quality(control, lambda: _topic_separation(**kw), lambda sep: sep > TOPIC_SEPARATION)
+
+
+def test_learning_rate_decay_lowers_the_final_loss():
+    """lr 0.2 decayed to 2e-4 ends at a lower loss than lr 0.2 throughout (one thread, so
+    both runs are exact). Measured: 2.13 against 2.73 (at lr 0.1: 2.09 against 2.30)."""
+    decayed, constant = final_losses(
+        lambda **kw: _small(dim=16, epochs=3, subsample=0.0, **kw), TOPICS)
+    assert decayed < constant - 0.25, (decayed, constant)
 
 
 def test_progress_bar_is_shown_by_default(capsys):
