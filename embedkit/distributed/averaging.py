@@ -52,7 +52,8 @@ def fit_averaging(estimator, data, *, client, partitions: int | None = None,
     >>> model = fit_averaging(Word2Vec(min_count=1, progress=False), [["a", "b"]] * 20,
     ...                       client=client, partitions=2)  # doctest: +SKIP
     """
-    prep = _prepare(estimator, data, client, 1, shards, cache_bytes, threads=estimator.threads)
+    prep = _prepare(estimator, data, client, 1, shards, cache_bytes,
+                    threads=getattr(estimator, "threads", None))
     P = len(prep.workers) if partitions is None else partitions
     if not isinstance(P, int) or isinstance(P, bool) or P < 1:
         raise ValueError(f"partitions must be a positive int, got {partitions!r}")

@@ -594,7 +594,7 @@ def fit_distributed(
                                    or isinstance(sub_epochs, bool) or sub_epochs < 1):
         raise ValueError(f"sub_epochs must be a positive int or None, got {sub_epochs!r}")
     prep = _prepare(estimator, data, client, blocks, shards, cache_bytes,
-                    threads=estimator.threads)
+                    threads=getattr(estimator, "threads", None))
     config, plan, run, workers = prep.config, prep.plan, prep.run, prep.workers
     R = (1 if plan.n_blocks == 1 else 4) if sub_epochs is None else int(sub_epochs)
     wpe = prep.words_per_epoch
