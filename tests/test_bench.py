@@ -8,12 +8,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from controls import ENGINE, check_quality
 
 from embedkit.bench import RESULT_COLUMNS, PeakMemory, compare_samplers, summarize
 from embedkit.cli import main
 from embedkit.samplers import HardNegative
-
-from controls import ENGINE, check_quality
 
 SENTS = [["the", "king", "rules", "the", "land"], ["the", "queen", "rules", "the", "land"],
          ["a", "dog", "chases", "a", "cat"], ["a", "cat", "chases", "a", "mouse"]] * 150

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 from embedkit import Kmer2Vec, Word2Vec
 from embedkit.engine.blocks import BlockTrainer
 from embedkit.engine.kernels import STAT_PAIRS, STAT_WORDS, KernelParams, train_chunks
 from embedkit.rng import engine_states
 from embedkit.samplers import make_tables
-
-from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 
 def _lambda():

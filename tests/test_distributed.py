@@ -381,5 +381,9 @@ def test_word_similarity_at_four_blocks_matches_single_process(client):
 
     single = spearman(Word2Vec(**kw).fit(path))
     four = spearman(fit_distributed(Word2Vec(**kw), path, client=client, blocks=4))
+    # The margin comes from that 5-seed sweep: K = 4 minus one machine has mean +0.011 and
+    # standard deviation 0.018; the window is the mean -/+ 3.5 standard deviations, so a
+    # seed-to-seed swing does not fail the test, while a block-rotation defect that costs
+    # 0.05 (a quarter of the gap between a trained and an untrained model's 0.2) does.
     assert single > 0.3, single
-    assert abs(four - single) <= 0.03, (four, single)
+    assert -0.05 <= four - single <= 0.075, (four, single)

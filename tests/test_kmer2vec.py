@@ -11,6 +11,7 @@ import naive_kmers as naive
 import numpy as np
 import pandas as pd
 import pytest
+from controls import ENGINE, check_quality, final_losses
 
 from embedkit import datasets
 from embedkit.embeddings import Embeddings
@@ -22,8 +23,6 @@ from embedkit.eval.kmers import (
     reverse_complement_consistency,
 )
 from embedkit.models.kmer2vec import Kmer2Vec
-
-from controls import ENGINE, check_quality, final_losses
 
 RNG = random.Random(0)
 SEQS = ["".join(RNG.choice("ACGT") for _ in range(RNG.randint(150, 400))) for _ in range(30)]

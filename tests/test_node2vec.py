@@ -6,6 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from controls import ENGINE, check_quality, final_losses, group_separation
 
 from embedkit.datasets import drosophila_edges_path, drosophila_labels_path, load_drosophila
 from embedkit.eval.graphs import (
@@ -15,8 +16,6 @@ from embedkit.eval.graphs import (
     split_edges,
 )
 from embedkit.models.node2vec import DeepWalk, Node2Vec
-
-from controls import ENGINE, check_quality, final_losses, group_separation
 
 FAST = dict(dim=16, walk_length=20, walks_per_node=10, window=5, progress=False)
 
@@ -134,8 +133,9 @@ def test_params_and_validation():
     assert m.set_params(p=0.25, q=4) is m and m.q == 4
     assert "q=4" in repr(m)
     G = nx.path_graph(5)
-    for bad, err in [(dict(p=0), ValueError), (dict(q=-1.0), ValueError), (dict(window=0), ValueError),
-                     (dict(walk_length=0), ValueError), (dict(walks_per_node=2.5), TypeError),
+    for bad, err in [(dict(p=0), ValueError), (dict(q=-1.0), ValueError),
+                     (dict(window=0), ValueError), (dict(walk_length=0), ValueError),
+                     (dict(walks_per_node=2.5), TypeError),
                      (dict(dim=0), ValueError), (dict(q="2"), TypeError)]:
         with pytest.raises(err):
             Node2Vec(**{**FAST, **bad}).fit(G)

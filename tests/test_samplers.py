@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 import pytest
+from controls import ENGINE, check_quality, group_separation, topic_corpus
 from scipy import stats
 
 from embedkit import Word2Vec
@@ -32,8 +33,6 @@ from embedkit.samplers import (
 from embedkit.samplers.hard import nearest_neighbors, pairs_to_csr
 from embedkit.samplers.spelling import edit_distance, is_kmer_vocabulary, orthographic_neighbors
 from embedkit.vocab import Vocab
-
-from controls import ENGINE, check_quality, group_separation, topic_corpus
 
 COUNTS = np.array([400, 200, 90, 40, 20, 7, 3, 1])
 VOCAB = Vocab([f"w{i}" for i in range(COUNTS.size)], COUNTS)

@@ -8,13 +8,13 @@ import re
 
 import numpy as np
 import pytest
+from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 from embedkit import Embeddings, Word2Vec, datasets
 from embedkit.cli import main as cli_main
 from embedkit.cli.text import DEMO_ANALOGIES
 from embedkit.engine.train import init_weights, train
 from embedkit.samplers import get_sampler
-from controls import ENGINE, check_quality, final_losses, group_separation, topic_corpus
 
 SENTS = [
     "the king rules the kingdom with the queen",
@@ -232,6 +232,19 @@ def test_quality_on_bundled_corpus_and_a_shuffled_control(tmp_path):
     # the control fails both thresholds above by a wide margin (word frequency alone still
     # gives WordSim-353 a Spearman of about 0.15)
     assert s_spearman < 0.22 and s_accuracy < 0.01, (s_spearman, s_accuracy)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("control", ["flipped", "no_negatives", "frozen"])
+def test_bundled_corpus_thresholds_fail_on_a_broken_engine(control):
+    """The thresholds of the bundled-corpus test fail for the other broken engines
+    (tests/controls.py; the shuffled corpus is that test's own control). One epoch each, as
+    that control: more epochs only take these controls further from a trained model."""
+    def run():
+        spearman, accuracy, _ = _quality(datasets.text_corpus_path(), epochs=1)
+        return spearman, accuracy
+
+    check_quality(control, run, lambda r: r[0] > 0.30 and r[1] > 0.06)
 
 
 # -- CLI --------------------------------------------------------------------------------------
