@@ -22,6 +22,7 @@ or indirectly; everything that could have inlined mutated code compiles afresh.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run the slow bundled-corpus quality tests")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per mutation")
     ap.add_argument("--keep", action="store_true", help="keep the copies (paths printed)")
+    ap.add_argument("--json", help="also append each mutation's results to this file")
     args = ap.parse_args(argv)
     problems = check_patterns()
     for p in problems:
@@ -252,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
             table[name] = run_tests(copy, tests, args.timeout)
             caught = [t for t, ok in table[name].items() if not ok]
             print(f"{name}: {len(caught)} of {len(table[name])} tests fail "
-                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+                  f"({time.perf_counter() - t0:.0f}s): "
+                  + ", ".join(t.split("::")[1] for t in caught), flush=True)
+            if args.json:
+                with open(args.json, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"mutation": name, "results": table[name]}) + "\n")
             if args.keep:
                 kept = Path(tempfile.mkdtemp(prefix=f"embedkit-mutant-{name}-"))
                 shutil.copytree(copy, kept, dirs_exist_ok=True)
