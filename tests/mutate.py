@@ -211,6 +211,12 @@ def run_tests(copy: Path, tests: list[str], timeout: float) -> dict[str, bool]:
     return results
 
 
+def _short(test: str) -> str:
+    """``tests/test_x.py::test_y`` -> ``test_x::test_y``."""
+    path, name = test.split("::")
+    return f"{Path(path).stem}::{name}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", help="run only these mutations")
@@ -255,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             caught = [t for t, ok in table[name].items() if not ok]
             print(f"{name}: {len(caught)} of {len(table[name])} tests fail "
                   f"({time.perf_counter() - t0:.0f}s): "
-                  + ", ".join(t.split("::")[1] for t in caught), flush=True)
+                  + ", ".join(_short(t) for t in caught), flush=True)
             if args.json:
                 with open(args.json, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps({"mutation": name, "results": table[name]}) + "\n")
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for domain in DOMAINS:
             ran = [t for t in results if domain_of.get(t) == domain]
-            got = [t.split("::")[1] for t in ran if not results[t]]
+            got = [_short(t) for t in ran if not results[t]]
             if not ran:
                 cells.append("(not run)")
             elif got:
@@ -285,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in tests:
         marks = ["caught" if not table[m].get(t, True) else
                  ("passes" if t in table[m] else "-") for m in table]
-        print(f"| {t.split('::')[1]} | " + " | ".join(marks) + " |")
+        print(f"| {_short(t)} | " + " | ".join(marks) + " |")
     return 1 if failed else 0
 
 
