@@ -58,7 +58,9 @@ def test_drosophila_cell_types_beat_baselines(control):
     cosine of 0.93) cannot tell the other two broken engines from a working one: flipped
     gradients score 0.51-0.55 / 0.75-0.78 and no negatives 0.48-0.52 / 0.70-0.75 (a
     classifier on standardised features finds the cell types in pushed-apart or collapsed
-    vectors alike); those controls are in the karate and link-prediction tests.
+    vectors alike); those controls are in the karate and link-prediction tests. (The kernel
+    mutation that draws negatives and drops their gradient does fail this test, and so does
+    removing the lr decay: tests/mutate.py.)
     """
     G, labels = load_drosophila()
     counts = pd.Series(labels).value_counts()
