@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from controls import ENGINE, check_quality
 
 from embedkit.bench import RESULT_COLUMNS, PeakMemory, compare_samplers, summarize
 from embedkit.cli import main
@@ -106,37 +107,73 @@ def test_plot_quality_vs_time():
         plot_quality_vs_time(df, time="nope")
 
 
-def test_graph_task():
+@pytest.mark.parametrize("control", ENGINE)
+def test_graph_task(control):
+    """The graph task reports node-classification F1 of a model that learned the karate club.
+
+    Measured (one thread, seed 0): macro-F1 0.97 (chance 0.5), mean sigmoid of negatives
+    0.15. Controls (tests/controls.py): flipped gradients diverge; no negatives keep F1 0.96
+    but have no negatives (NaN), shuffled walks F1 0.55, frozen vectors F1 0.56 and sigmoid 0.5.
+    """
     pytest.importorskip("sklearn")
     pytest.importorskip("embedkit.models.node2vec")
-    df = compare_samplers(None, ["unigram", "hard"], task="graph", seeds=1, dim=16,
-                          walk_length=20, walks_per_node=5, threads=1)
-    assert (df["quality_metric"] == "macro_f1").all()
-    assert df["quality"].between(0, 1).all() and "micro_f1" in df
+
+    def run():
+        df = compare_samplers(None, ["unigram"], task="graph", seeds=1, dim=16,
+                              walk_length=20, walks_per_node=10, subsample=0, threads=1)
+        assert (df["quality_metric"] == "macro_f1").all() and "micro_f1" in df
+        return df["quality"].iloc[0], df["mean_neg_sigmoid"].iloc[0]
+
+    check_quality(control, run, lambda r: r[0] > 0.8 and r[1] < 0.3)
 
 
-def test_graph_link_prediction_task():
+@pytest.mark.parametrize("control", ENGINE)
+def test_graph_link_prediction_task(control):
+    """Link prediction on a caveman graph (cliques: easy to predict for a trained model).
+
+    Measured (one thread, seed 0): Hadamard ROC-AUC 0.98, dot 0.98, mean sigmoid of negatives
+    0.15. Controls: flipped gradients diverge; no negatives 0.84 / 0.82 (no negatives: NaN),
+    shuffled walks 0.54 / 0.54, frozen vectors 0.63 / 0.40 and sigmoid 0.5.
+    """
     pytest.importorskip("sklearn")
     pytest.importorskip("embedkit.models.node2vec")
     pytest.importorskip("embedkit.eval.graphs")
     import networkx as nx
 
     g = nx.connected_caveman_graph(6, 6)
-    df = compare_samplers(g, ["unigram"], task="graph", seeds=1, dim=16, walk_length=20,
-                          walks_per_node=10, subsample=0, threads=1)
-    assert df["quality_metric"].tolist() == ["link_auc"]
-    assert df["quality"].iloc[0] > 0.7 and "link_auc_dot" in df  # cliques: easy to predict
-    assert df["words_per_s"].iloc[0] > 0
+
+    def run():
+        df = compare_samplers(g, ["unigram"], task="graph", seeds=1, dim=16, walk_length=20,
+                              walks_per_node=10, subsample=0, threads=1)
+        assert df["quality_metric"].tolist() == ["link_auc"] and df["words_per_s"].iloc[0] > 0
+        return (df["quality"].iloc[0], df["link_auc_dot"].iloc[0],
+                df["mean_neg_sigmoid"].iloc[0])
+
+    check_quality(control, run, lambda r: r[0] > 0.9 and r[1] > 0.9 and r[2] < 0.3)
 
 
-def test_kmers_task():
+@pytest.mark.parametrize("control", ENGINE)
+def test_kmers_task(control):
+    """The k-mer task trains on GC-rich and AT-rich sequences and classifies them.
+
+    The classes differ in base composition, which pooled *random* k-mer vectors still carry
+    (a random projection of the k-mer counts): its F1 is 1.0 even for frozen vectors, so it
+    is only checked to be reported. What shows the model learned is the final training loss
+    against the k-mer co-occurrences: measured 2.30 (one thread, seed 0; mean sigmoid of
+    negatives 0.15), against 2.68 with shuffled sequences (which keep the composition), 4.09
+    frozen (6 log 2 = 4.16 untrained), a diverged run when flipped, and no negatives (NaN).
+    """
     pytest.importorskip("sklearn")
     pytest.importorskip("embedkit.models.kmer2vec")
     pytest.importorskip("embedkit.eval.kmers")
     rng = np.random.default_rng(0)
     a = ["".join(rng.choice(list("ACGT"), 40, p=[0.4, 0.1, 0.1, 0.4])) for _ in range(40)]
     b = ["".join(rng.choice(list("ACGT"), 40, p=[0.1, 0.4, 0.4, 0.1])) for _ in range(40)]
-    df = compare_samplers((a + b, [0] * 40 + [1] * 40), ["unigram", "spelling"], task="kmers",
-                          seeds=1, k=3, dim=8, threads=1)
-    assert (df["quality_metric"] == "macro_f1").all()
-    assert (df["quality"] > 0.8).all()  # the classes differ in GC content: easy
+
+    def run():
+        df = compare_samplers((a + b, [0] * 40 + [1] * 40), ["unigram"], task="kmers",
+                              seeds=1, k=3, dim=8, epochs=5, subsample=0, threads=1)
+        assert (df["quality_metric"] == "macro_f1").all() and df["quality"].between(0, 1).all()
+        return df["final_loss"].iloc[0], df["mean_neg_sigmoid"].iloc[0]
+
+    check_quality(control, run, lambda r: r[0] < 2.5 and r[1] < 0.3)

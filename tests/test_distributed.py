@@ -197,6 +197,48 @@ def test_bad_input_is_a_clear_error(client, lines):
         fit_distributed(_w2v(sg=False), lines, client=client)
 
 
+@pytest.mark.parametrize("fit", ["blocks", "averaging"])
+def test_refusals_are_clear_errors(client, lines, fit):
+    """What block rotation and averaging cannot train is refused before any work."""
+    from embedkit.distributed import fit_averaging
+    from embedkit.engine.cells import MAX_WINDOW
+
+    run = fit_distributed if fit == "blocks" else fit_averaging
+    with pytest.raises(ValueError, match=f"window <= {MAX_WINDOW}, got {MAX_WINDOW + 1}"):
+        run(_w2v(window=MAX_WINDOW + 1), lines, client=client)
+    for objective in ("nce", "softmax"):
+        with pytest.raises(ValueError, match=f"objective 'ns', not '{objective}'"):
+            run(_w2v(objective=objective), lines, client=client)
+    for sampler in ("hard", "spelling"):
+        with pytest.raises(ValueError, match="frequency-based sampler"):
+            run(_w2v(sampler=sampler), lines, client=client)
+    with pytest.raises(ValueError, match="CBOW"):
+        run(_w2v(sg=False), lines, client=client)
+    with pytest.raises(TypeError, match="embedkit SGNS estimator"):
+        run(object(), lines, client=client)
+
+
+def test_fit_averaging_one_partition_is_one_machine_and_two_average(client, lines):
+    """``fit_averaging``: one partition is single-process training bit for bit; two partitions
+    train every pair of the epoch once between them, and their average still learns."""
+    from embedkit.distributed import fit_averaging
+
+    ref = _w2v().fit(lines)
+    one = fit_averaging(_w2v(), lines, client=client, partitions=1)
+    _assert_same_vectors(one, ref)
+    assert one.partitions_ == 1 and one.loss_history_ == ref.loss_history_
+    two = fit_averaging(_w2v(), lines, client=client, partitions=2)
+    assert two.partitions_ == 2
+    assert [s.pairs for s in two.epoch_stats_] == [s.pairs for s in ref.epoch_stats_]
+    assert [s.extra["partitions"] for s in two.epoch_stats_] == [2, 2]
+    assert np.isfinite(two.embeddings_.vectors).all()
+    assert not np.array_equal(two.embeddings_.vectors, ref.embeddings_.vectors)
+    assert two.loss_history_[1] < two.loss_history_[0]
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match="partitions must be a positive int"):
+            fit_averaging(_w2v(), lines, client=client, partitions=bad)
+
+
 def test_one_block_is_single_process_bit_for_bit(client, lines):
     # dim 12: rows are padded to 16 floats while training, in both paths
     ref = _w2v(dim=12).fit(lines)
@@ -339,8 +381,12 @@ def test_word_similarity_at_four_blocks_matches_single_process(client):
 
     single = spearman(Word2Vec(**kw).fit(path))
     four = spearman(fit_distributed(Word2Vec(**kw), path, client=client, blocks=4))
+    # The margin comes from that 5-seed sweep: K = 4 minus one machine has mean +0.011 and
+    # standard deviation 0.018; the window is the mean -/+ 3.5 standard deviations, so a
+    # seed-to-seed swing does not fail the test, while a block-rotation defect that costs
+    # 0.05 (a quarter of the gap between a trained and an untrained model's 0.2) does.
     assert single > 0.3, single
-    assert abs(four - single) <= 0.03, (four, single)
+    assert -0.05 <= four - single <= 0.075, (four, single)
 
 
 def test_metapath_walks_shard_on_dask_like_node2vec_walks(client):

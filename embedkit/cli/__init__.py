@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("embedkit: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, KeyError, OSError, RuntimeError, ImportError) as exc:
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError, ImportError,
+            FloatingPointError) as exc:
         if os.environ.get("EMBEDKIT_DEBUG"):
             raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

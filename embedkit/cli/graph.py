@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from embedkit.cli.text import add_sgns_options, load_embeddings, save_embeddings, sgns_params
@@ -46,9 +47,28 @@ def _cmd_eval_nodes(args: argparse.Namespace) -> int:
         if isinstance(keys[0], int):
             labels = {int(k) if k.lstrip("-").isdigit() else k: v for k, v in labels.items()}
     ratios = [float(x) for x in args.train_ratios.split(",")]
+    if not args.drop_missing:
+        unknown = [n for n in labels if n not in emb]
+        if unknown:
+            few = ", ".join(repr(n) for n in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            raise ValueError(f"{len(unknown)} labelled node(s) have no vector ({few}); isolated "
+                             "nodes get no vector. Pass --drop-missing to evaluate on the others")
+    n_splits = len(ratios) * args.repeats
+    t0 = time.perf_counter()
+
+    def report(row: dict) -> None:
+        done = report.count = getattr(report, "count", 0) + 1
+        print(f"eval-nodes: split {done}/{n_splits} (train ratio {row['train_ratio']:g}) "
+              f"micro-F1 {row['micro_f1']:.4f}, {time.perf_counter() - t0:.1f}s elapsed",
+              file=sys.stderr, flush=True)
+
+    if not args.no_progress:
+        print(f"eval-nodes: {n_splits} logistic-regression fits on {len(emb)} vectors ...",
+              file=sys.stderr, flush=True)
     res = node_classification(emb, labels, train_ratios=ratios, n_repeats=args.repeats,
                               missing="drop" if args.drop_missing else "error",
-                              random_state=args.seed)
+                              random_state=args.seed,
+                              callback=None if args.no_progress else report)
     print(f"node classification ({len(labels)} labelled nodes, one-vs-rest logistic regression, "
           f"{args.repeats} random splits per ratio)")
     print(res.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -93,4 +113,6 @@ def register(sub, train_sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the splits")
     p.add_argument("--drop-missing", action="store_true",
                    help="skip labelled nodes without a vector instead of failing")
+    p.add_argument("--no-progress", action="store_true",
+                   help="do not report each finished split on stderr")
     p.set_defaults(func=_cmd_eval_nodes)

@@ -9,7 +9,7 @@ __all__ = ["register"]
 
 
 def _cmd_train_kmers(args: argparse.Namespace) -> int:
-    from embedkit.cli.text import sgns_params
+    from embedkit.cli.text import loss_note, sgns_params
     from embedkit.models.kmer2vec import Kmer2Vec
 
     model = Kmer2Vec(
@@ -27,7 +27,7 @@ def _cmd_train_kmers(args: argparse.Namespace) -> int:
     print(f"trained {len(model.vocab_)} k-mer vectors ({k}, dim {args.dim}) from "
           f"{model.n_records_} records, {model.n_bases_:,} bases "
           f"({model.n_skipped_bases_:,} non-ACGT skipped) in {seconds:.1f}s; last epoch "
-          f"{st.words_per_second / 1e6:.2f} Mbases/s, loss {st.loss:.4f}; saved to "
+          f"{st.words_per_second / 1e6:.2f} Mbases/s, {loss_note(st)}; saved to "
           f"{args.output} (+ {args.output}.json)")
     return 0
 

@@ -349,9 +349,12 @@ def train(
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
                     states = engine_states(seed, epoch, chunk_index, n_chunks)
                     if blocks is not None:
-                        totals += blocks.train_batch(W, C, batch.ids, batch.offsets, bounds,
-                                                     chunk_pos.astype(np.float64),
-                                                     float(pos_scale), states)
+                        try:
+                            totals += blocks.train_batch(W, C, batch.ids, batch.offsets,
+                                                         bounds, chunk_pos.astype(np.float64),
+                                                         float(pos_scale), states)
+                        except ZeroDivisionError as exc:  # a cell kernel's overflowed scores
+                            raise _diverged(config, epoch, raw, unit) from exc
                     else:
                         stats = np.zeros((n_chunks, N_STATS), dtype=np.float64)
                         objective.run(W, C, Batch(batch.ids, batch.offsets, bounds,
@@ -361,6 +364,7 @@ def train(
                         totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw
+                    _check_finite(W, C, batch.ids, config, epoch, raw, unit)
                     if compiling and bar is not None:
                         bar.set_description("embedkit")
                         compiling = False
@@ -375,10 +379,7 @@ def train(
                             tables = sampler.tables(vocab, ModelState(W, C))
                             _check_tables(tables, n)
                             since_refresh = 0
-                if not np.all(np.isfinite(W[: min(n, 1000)])):
-                    raise FloatingPointError(
-                        "training diverged (non-finite vectors); lower lr"
-                    )
+                _check_finite(W, C, None, config, epoch, raw, unit)
                 seconds = time.perf_counter() - t0
                 pairs = int(totals[STAT_PAIRS])
                 n_neg = totals[STAT_TERMS] - pairs
@@ -414,6 +415,38 @@ def train(
     if own_weights:
         W, C = unpad_rows(W, config.dim), unpad_rows(C, config.dim)
     return W, C, history
+
+
+#: Rows of the current batch checked for divergence after every batch (evenly spaced ids).
+_CHECK_ROWS = 256
+
+
+def _check_finite(W: np.ndarray, C: np.ndarray, ids: np.ndarray | None, config: EngineConfig,
+                  epoch: int, raw: int, unit: str) -> None:
+    """Raise ``FloatingPointError`` if training has diverged (non-finite vectors).
+
+    After a batch (``ids`` given) it looks at the rows of up to :data:`_CHECK_ROWS` of the
+    batch's ids, evenly spaced, a few microseconds: a row that overflows spreads to the rows it
+    is trained with, so a diverging run stops within a batch or two. At the end of an epoch
+    (``ids`` None) it checks every row of both matrices, block by block.
+    """
+    if ids is not None:
+        rows = ids[:: max(1, ids.size // _CHECK_ROWS)]
+        rows = rows[rows >= 0]
+        ok = np.isfinite(W[rows]).all() and np.isfinite(C[rows]).all()
+    else:
+        step = max(1, 2**22 // max(W.shape[1], 1))
+        ok = all(np.isfinite(A[a:a + step]).all() for A in (W, C)
+                 for a in range(0, A.shape[0], step))
+    if not ok:
+        raise _diverged(config, epoch, raw, unit)
+
+
+def _diverged(config: EngineConfig, epoch: int, raw: int, unit: str) -> FloatingPointError:
+    return FloatingPointError(
+        f"training diverged in epoch {epoch + 1} after {raw:,} {unit}s: the vectors are no "
+        f"longer finite; lower the learning rate (lr={config.lr:g})"
+    )
 
 
 def _block_trainer(config: EngineConfig, params: KernelParams, tables: SamplerTables,

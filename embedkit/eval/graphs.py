@@ -133,6 +133,7 @@ def node_classification(
     missing: str = "error",
     random_state: int = 0,
     per_split: bool = False,
+    callback: Callable[[dict], None] | None = None,
 ) -> pd.DataFrame:
     """Node classification by one-vs-rest logistic regression on node vectors.
 
@@ -161,6 +162,10 @@ def node_classification(
         Seed of the splits.
     per_split : bool, default False
         Return one row per split instead of the mean over splits.
+    callback : callable, optional
+        Called with each split's result row (a dict: ``train_ratio``, ``repeat``,
+        ``micro_f1``, ``macro_f1``, ``n_train``, ``n_test``) as soon as it is done, e.g. to
+        report progress on large graphs.
 
     Returns
     -------
@@ -246,6 +251,8 @@ def node_classification(
                 "macro_f1": f1_score(Y[te], pred, average="macro", zero_division=0),
                 "n_train": len(tr), "n_test": len(te),
             })
+            if callback is not None:
+                callback(rows[-1])
     df = pd.DataFrame(rows)
     if per_split:
         return df

@@ -130,7 +130,7 @@ class SGNSModel(BaseEstimator):
             raise ValueError(f"min_lr ({min_lr}) must not exceed lr ({lr})")
         return EngineConfig(
             dim=check_int("dim", self.dim, 1),
-            window=check_int("window", self.window, 0),
+            window=check_int("window", self.window, 1),
             negative=check_int("negative", self.negative, 0),
             sg=bool(self.sg),
             shrink_window=bool(self.shrink_window),

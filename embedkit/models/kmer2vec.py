@@ -292,7 +292,10 @@ class Kmer2Vec(SGNSModel):
         """Save the vectors to ``path`` and the k-mer settings to ``path + ".json"``.
 
         The vectors go in embedkit's npz format, or the word2vec text (``.txt``/``.vec``) or
-        binary (``.bin``) format by suffix. :meth:`load` reads either back.
+        binary (``.bin``) format by suffix. :meth:`load` reads either back. Each file is
+        replaced atomically, the vectors first; the settings file records the SHA-256 of the
+        vectors file it belongs to, so a pair torn by an interrupted save (or a settings file
+        left from an earlier save) is refused by :meth:`load` instead of silently misread.
         """
         from embedkit._io import atomic_write
 
@@ -306,7 +309,8 @@ class Kmer2Vec(SGNSModel):
         if settings["k_range"] is not None:
             settings["k_range"] = [int(v) for v in settings["k_range"]]
         with atomic_write(str(path) + ".json") as fh:
-            json.dump({"model": "Kmer2Vec", **settings}, fh)
+            json.dump({"model": "Kmer2Vec", **settings, "vectors_sha256": _file_digest(path)},
+                      fh)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Kmer2Vec:
@@ -314,7 +318,9 @@ class Kmer2Vec(SGNSModel):
 
         Without the ``.json`` settings file (e.g. vectors saved by ``Embeddings.save``) the
         settings are inferred from the keys: ``k`` (or ``k_range``) from their lengths and
-        ``canonical`` from whether every key is its own canonical form (stride 1).
+        ``canonical`` from whether every key is its own canonical form (stride 1). A settings
+        file that is corrupt, belongs to another vectors file or contradicts the keys is a
+        ``ValueError`` naming it.
         """
         from embedkit.contexts.kmers import canonical_kmer
         from embedkit.embeddings import Embeddings
@@ -324,19 +330,15 @@ class Kmer2Vec(SGNSModel):
             emb = Embeddings.load_word2vec_format(path)
         else:
             emb = Embeddings.load(path)
+        keys = list(emb.index_to_key)
+        if not keys or not all(isinstance(key, str) and key.isalpha() for key in keys):
+            raise ValueError(f"{path}: the keys are not k-mer strings")
+        lengths = {len(key) for key in keys}
+        lo, hi = min(lengths), max(lengths)
         meta_path = Path(str(path) + ".json")
         if meta_path.is_file():
-            with open(meta_path, encoding="utf-8") as fh:
-                meta = json.load(fh)
-            settings = {name: meta[name] for name in _SETTINGS if name in meta}
-            if settings.get("k_range") is not None:
-                settings["k_range"] = tuple(settings["k_range"])
+            settings = _read_settings(meta_path, path, lo, hi)
         else:
-            keys = list(emb.index_to_key)
-            if not keys or not all(isinstance(key, str) and key.isalpha() for key in keys):
-                raise ValueError(f"{path}: the keys are not k-mer strings")
-            lengths = {len(key) for key in keys}
-            lo, hi = min(lengths), max(lengths)
             settings = {"k": lo, "k_range": None if lo == hi else (lo, hi),
                         "canonical": all(canonical_kmer(key) == key for key in keys)}
         model = cls(**settings)
@@ -346,3 +348,47 @@ class Kmer2Vec(SGNSModel):
         model.embeddings_ = emb
         model.vocab_ = Vocab(emb.index_to_key, counts, subsample=0.0)
         return model
+
+
+def _file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_settings(meta_path: Path, path: str | os.PathLike, lo: int, hi: int) -> dict:
+    """The k-mer settings of ``meta_path``, checked against the vectors file ``path`` whose
+    keys are ``lo`` to ``hi`` letters long."""
+    try:
+        with open(meta_path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{meta_path}: corrupt k-mer settings file ({exc}); delete it to infer "
+                         "the settings from the keys, or save the model again") from exc
+    if not isinstance(meta, dict) or meta.get("model") != "Kmer2Vec":
+        raise ValueError(f"{meta_path}: not a Kmer2Vec settings file")
+    digest = meta.get("vectors_sha256")
+    if digest is not None and digest != _file_digest(path):
+        raise ValueError(f"{meta_path} belongs to another version of {path} (a stale settings "
+                         "file, or a save that was interrupted); save the model again, or delete "
+                         "the settings file to infer them from the keys")
+    settings = {name: meta[name] for name in _SETTINGS if name in meta}
+    k_range = settings.get("k_range")
+    if k_range is not None:
+        if not (isinstance(k_range, list) and len(k_range) == 2
+                and all(isinstance(v, int) for v in k_range)):
+            raise ValueError(f"{meta_path}: k_range must be two integers, got {k_range!r}")
+        settings["k_range"] = tuple(k_range)
+        ok = k_range[0] <= lo and hi <= k_range[1]
+    else:
+        ok = lo == hi == settings.get("k")
+    if not ok:
+        raise ValueError(f"{meta_path} does not match {path}: its keys are {lo}"
+                         f"{'' if lo == hi else f'-{hi}'} letters long, the settings say "
+                         f"k={settings.get('k')!r}, k_range={k_range!r}")
+    return settings

@@ -170,8 +170,11 @@ class Node2Vec(SGNSModel):
         return {"p": self.p, "q": self.q}
 
     def _count_seed(self) -> int:
+        """Seed of the counting pass: the integer seed itself (so the counts are the visits of
+        epoch 1's walks), one draw from a Generator (reproducible for the same Generator
+        state), fresh OS entropy for ``None``."""
         rs = self.random_state
-        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+        if isinstance(rs, (numbers.Integral, np.random.Generator)) and not isinstance(rs, bool):
             return check_random_state(rs)
         return check_random_state(None)
 
