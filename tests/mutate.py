@@ -74,30 +74,31 @@ ALL = [t for tests in DOMAINS.values() for t in tests]
 BLOCKS = DOMAINS["blocks"]
 _CONTROL_IDS = "not flipped and not no_negatives and not shuffled and not frozen"
 
-KERNELS = "embedkit/engine/kernels.py"
+LOSS = "embedkit/engine/loss.py"
+STREAM = "embedkit/engine/stream.py"
 #: (mutation name, file, exact old text or ``re:`` + regex, replacement, tests to run). Rows
 #: with the same name are one mutation (all their edits are applied together).
 MUTATIONS: list[tuple[str, str, str, str, list[str]]] = [
-    ("gradient_sign", KERNELS,
+    ("gradient_sign", LOSS,
      "gs[t] = lr * (one - sig) if t == 0 else lr * (-sig) * neg_scale",
      "gs[t] = -(lr * (one - sig)) if t == 0 else -(lr * (-sig) * neg_scale)", ALL),
-    ("gradient_sign", KERNELS,
+    ("gradient_sign", LOSS,
      "lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (label - sig)",
      "lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (sig - label)", ALL),
-    ("negatives_zeroed", KERNELS,
+    ("negatives_zeroed", LOSS,
      "gs[t] = lr * (one - sig) if t == 0 else lr * (-sig) * neg_scale",
      "gs[t] = lr * (one - sig) if t == 0 else np.float32(0.0) * sig", ALL),
-    ("negatives_zeroed", KERNELS,
+    ("negatives_zeroed", LOSS,
      "lanes[LANE_WEIGHT, base + t] = neg_scale if mask[t] != 0 else np.float32(0.0)",
      "lanes[LANE_WEIGHT, base + t] = np.float32(0.0)", ALL),
     ("ids_shuffled", "embedkit/engine/train.py",
-     r"re:\n(\s+)_check_batch\(batch, n\)\n",
-     "\n\\1_check_batch(batch, n)\n\\1batch = type(batch)(np.random.default_rng(chunk_index)"
+     r"re:\n(\s+)check_batch\(batch, n\)\n",
+     "\n\\1check_batch(batch, n)\n\\1batch = type(batch)(np.random.default_rng(chunk_index)"
      ".permutation(batch.ids), batch.offsets, batch.n_raw)\n", ALL),
-    ("lr_zero", KERNELS,
+    ("lr_zero", STREAM,
      "return np.float32(params.lr0 - (params.lr0 - params.min_lr) * min(progress, 1.0))",
      "return np.float32(0.0 * progress)", ALL),
-    ("no_lr_decay", KERNELS,
+    ("no_lr_decay", STREAM,
      "return np.float32(params.lr0 - (params.lr0 - params.min_lr) * min(progress, 1.0))",
      "return np.float32(params.lr0 + 0.0 * progress)", ALL),
     ("neg_scale_one", "embedkit/engine/blocks.py",

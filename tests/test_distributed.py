@@ -15,7 +15,6 @@ distributed = pytest.importorskip("dask.distributed")
 from embedkit import Word2Vec, datasets  # noqa: E402
 from embedkit.contexts.kmers import KmerCorpus  # noqa: E402
 from embedkit.distributed import fit_distributed, plan_blocks, plan_shards  # noqa: E402
-from embedkit.engine.block_plan import block_bounds  # noqa: E402
 from embedkit.distributed.sharding import (  # noqa: E402
     KmerShard,
     TextFiles,
@@ -24,6 +23,7 @@ from embedkit.distributed.sharding import (  # noqa: E402
     merge_counts,
 )
 from embedkit.distributed.tasks import init_block  # noqa: E402
+from embedkit.engine.block_plan import block_bounds  # noqa: E402
 from embedkit.engine.train import init_weights  # noqa: E402
 from embedkit.models.kmer2vec import Kmer2Vec  # noqa: E402
 

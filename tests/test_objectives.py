@@ -9,8 +9,8 @@ from embedkit.engine import EngineConfig, KernelParams, train
 from embedkit.engine.kernels import N_STATS, STAT_LOSS, STAT_PAIRS, train_chunks
 from embedkit.engine.modes import Nce, Softmax
 from embedkit.engine.objectives import OBJECTIVES, get_objective
-from embedkit.engine.window import train_window
 from embedkit.engine.softmax import noise_log_kq
+from embedkit.engine.window import train_window
 from embedkit.rng import engine_states
 from embedkit.samplers import Unigram, alias_probabilities, make_tables
 from embedkit.theory import ZipfCorpus, cooccurrence_matrix, time_per_update

@@ -19,9 +19,9 @@ See :mod:`embedkit.distributed.train` for the algorithm and its guarantees, and
 """
 
 from embedkit.distributed.prepare import DistributedFit
-from embedkit.engine.block_plan import BlockPlan, plan_blocks
 from embedkit.distributed.sharding import TextFiles, plan_shards
 from embedkit.distributed.train import RoundStats, fit_distributed, make_generator
+from embedkit.engine.block_plan import BlockPlan, plan_blocks
 
 __all__ = [
     "fit_distributed",

@@ -30,13 +30,13 @@ from embedkit.engine.cells import Prepared, prepare_batch, train_cell_chunks
 from embedkit.engine.objectives import kernel_mode
 from embedkit.engine.params import N_STATS, Batch, KernelParams
 from embedkit.engine.train import (
+    aligned_zeros,
     check_batch,
     chunk_bounds,
-    numba_threads,
-    prefetch_batches,
-    aligned_zeros,
     init_input_rows,
+    numba_threads,
     padded_dim,
+    prefetch_batches,
 )
 from embedkit.rng import engine_states
 from embedkit.samplers.base import make_tables

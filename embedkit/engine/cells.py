@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import numba
+import numpy as np
 from numba import njit
 
 from embedkit.engine.intrinsics import prefetch_row
@@ -51,7 +51,7 @@ class Prepared(NamedTuple):
 MAX_WINDOW = 65535
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def prepare_batch(batch, block_of, n_blocks, params, states):
     """Subsample a batch and draw its reduced windows, as the training kernel would.
 
@@ -115,7 +115,7 @@ def prepare_batch(batch, block_of, n_blocks, params, states):
     return Prepared(kept[:m].copy(), sent_off, sent_lr, eff[:m].copy(), cpos, cptr, chunk_seq)
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def _has_context(kept, i, lo, hi, in_lo, in_hi):
     """Does the window ``kept[lo:hi]`` of centre ``i`` hold a context of the input block?"""
     for j in range(lo, hi):
@@ -124,7 +124,7 @@ def _has_context(kept, i, lo, hi, in_lo, in_hi):
     return False
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
 def _cell_chunk(mode, prep, c, block, n_blocks, run):
     """Train chunk ``c``'s windows whose centre lies in output block ``block``.
 
@@ -153,14 +153,14 @@ def _cell_chunk(mode, prep, c, block, n_blocks, run):
     flush_loss(params.compute_loss, run.acc, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _cell_run(W, C, params, tables, states, c, acc):
     return ChunkRun(W, C, params, tables, states, 2 * c + 1,
                     make_scratch(params.negative + 1, W.shape[1], params.window, 1, 0), acc,
                     np.zeros(0, dtype=np.float32))
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def train_cell_serial(mode, weights, prep, block, n_blocks, params, tables, states, stats):
     """Train output block ``block``'s windows of a prepared batch, chunk after chunk.
 

@@ -30,7 +30,7 @@ __all__ = ["exp_nonpos", "label_probability", "sigmoid_loss", "flush_loss", "los
            "loss_commit", "gradient_scales", "set_lanes", "lane_gradients", "lane_loss"]
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def exp_nonpos(x):
     """``exp(x)`` for float32 ``x <= 0``, within 2 ulp; below -87.33 it returns exp(-87.33).
 
@@ -54,7 +54,7 @@ def exp_nonpos(x):
     return p * float32_from_bits((np.int64(n) + 127) << 23)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def label_probability(f, label):
     """``(sigmoid(f), q, e)``: ``q = sigmoid(+-f)`` is the probability of the right label.
 
@@ -72,7 +72,7 @@ def label_probability(f, label):
     return sig, q, e
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def sigmoid_loss(f, label, compute_loss, acc):
     """Return ``label - sigmoid(f)`` and account for the term's loss ``-log sigmoid(+-f)``.
 
@@ -94,7 +94,7 @@ def sigmoid_loss(f, label, compute_loss, acc):
     return np.float32(label) - sig
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def flush_loss(compute_loss, acc, final=False):
     """Move ``-log`` of the pending probability product into the loss.
 
@@ -111,7 +111,7 @@ def flush_loss(compute_loss, acc, final=False):
 
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def loss_term(f, q, prod, direct):
     """Account for one term ``-log q`` (``q`` the right label's probability, score ``f``).
 
@@ -129,7 +129,7 @@ def loss_term(f, q, prod, direct):
     return prod, direct
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def loss_commit(prod, direct, neg_sig, terms, acc):
     """Add a pair's loss terms (gathered by :func:`loss_term`) to the chunk's ``acc``."""
     acc[STAT_TERMS] += terms
@@ -143,7 +143,7 @@ def loss_commit(prod, direct, neg_sig, terms, acc):
     flush_loss(True, acc)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
     """``gs[t] = lr * (label_t - sigmoid(score_t))``, times ``neg_scale`` for negatives.
 
@@ -174,7 +174,7 @@ def gradient_scales(scores, mask, gs, lr, neg_scale, compute_loss, acc):
 
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def set_lanes(lanes, mask, neg_scale):
     """A window's labels and weights (0 for a skipped negative, ``neg_scale`` for the others)."""
     for t in range(N_LANES):
@@ -187,7 +187,7 @@ def set_lanes(lanes, mask, neg_scale):
             lanes[LANE_WEIGHT, base + t] = neg_scale if mask[t] != 0 else np.float32(0.0)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def lane_gradients(lanes, lr):
     """:func:`gradient_scales` for all 16 lanes at once, without branches (it vectorises)."""
     for t in range(N_LANES):
@@ -198,7 +198,7 @@ def lane_gradients(lanes, lr):
         lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (label - sig)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def lane_loss(lanes, mask, base, acc):
     """The loss terms of lanes ``base .. base + 5`` (one pair), as :func:`gradient_scales`."""
     prod = 1.0

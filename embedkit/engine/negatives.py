@@ -14,7 +14,7 @@ from numba.extending import overload
 
 from embedkit.engine.intrinsics import prefetch_row
 from embedkit.engine.modes import PlainNegatives, TableNegatives
-from embedkit.engine.params import FASTMATH
+from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS
 from embedkit.engine.rows import dot
 from embedkit.rng import next_u64, rand_float
 
@@ -28,7 +28,7 @@ def plain_tables(tables) -> bool:
             and tables.excl_indptr.shape[0] == 1)
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def alias_draw(tables, state, slot):
     """One id from the Vose alias table of ``tables`` (one 64-bit step of the stream)."""
     n = tables.alias_prob.shape[0]
@@ -40,7 +40,7 @@ def alias_draw(tables, state, slot):
     return np.int64(tables.alias_idx[j])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
 def draw_negative(tables, target, anchor, C, state, slot):
     """One negative for positive ``target``; ``anchor`` is the input vector used for scoring."""
     if tables.cand_mix > 0.0:
@@ -71,7 +71,7 @@ def draw_negative(tables, target, anchor, C, state, slot):
     return best
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", _nrt=False)
 def _in_window(buf, lo, hi, skip, token):
     """Is ``token`` (a global id) one of the window's tokens other than the centre?"""
     for j in range(lo, hi):
@@ -80,7 +80,7 @@ def _in_window(buf, lo, hi, skip, token):
     return False
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", _nrt=False)
 def _excluded(tables, target, token):
     """Is ``token`` on ``target``'s exclusion list (binary search in a sorted CSR row)?"""
     if tables.excl_indptr.shape[0] == 1:
@@ -99,7 +99,7 @@ def _excluded(tables, target, token):
     return False
 
 
-@njit(nogil=True, cache=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", _nrt=False)
 def _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
     if neg == target:
         return True
@@ -108,7 +108,7 @@ def _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
     return _excluded(tables, target, neg)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
 def draw_general(run, target, buf, lo, hi, centre):
     """Negatives with candidate lists, pools or window exclusion (the table-driven samplers).
 
@@ -133,7 +133,7 @@ def draw_general(run, target, buf, lo, hi, centre):
         mask[t] = 0 if bad else 1
 
 
-@njit(nogil=True, cache=True, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
 def draw_plain(run, target, buf, lo, hi, centre):
     """Negatives from the alias table alone, drawn one window ahead.
 
@@ -173,7 +173,7 @@ def draw_negatives(negatives, run, target, buf, lo, hi, centre):
 _DRAWS = {PlainNegatives: draw_plain, TableNegatives: draw_general}
 
 
-@overload(draw_negatives, jit_options={"nogil": True, "_nrt": False, "forceinline": True})
+@overload(draw_negatives, jit_options=KERNEL_OPTIONS)
 def _draw_negatives_impl(negatives, run, target, buf, lo, hi, centre):
     fn = _DRAWS[negatives.instance_class]
 
@@ -183,7 +183,7 @@ def _draw_negatives_impl(negatives, run, target, buf, lo, hi, centre):
     return impl
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def skip_negatives(state, slot, ahead, k):
     """Consume a skipped window's k shared negatives from the stream without drawing them.
 

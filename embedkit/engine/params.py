@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
-    "FASTMATH", "KernelParams", "Batch", "Scratch", "ChunkRun", "make_scratch",
+    "FASTMATH", "KERNEL_OPTIONS", "KernelParams", "Batch", "Scratch", "ChunkRun", "make_scratch",
     "N_STATS", "STAT_LOSS", "STAT_TERMS", "STAT_PAIRS", "STAT_WORDS", "STAT_NEG_SIGMOID",
     "STAT_PROD", "LANE_LABEL", "LANE_WEIGHT", "LANE_SCORE", "LANE_GRAD", "LANE_SIG", "LANE_Q",
     "N_LANE_ROWS", "N_LANES",
@@ -23,6 +23,14 @@ __all__ = [
 #: so that a division gives the same float whether LLVM vectorises it (it would use an
 #: estimate) or not: the same code compiled into two kernels must agree bit for bit.
 FASTMATH = {"nnan", "ninf", "nsz", "contract", "reassoc"}
+
+#: Every kernel function is compiled with ``error_model="numpy"``: a float division by zero
+#: gives inf/NaN (which the training loop's divergence check reports) instead of a Python
+#: ``ZeroDivisionError``. The default ("python") puts a zero test before every division, which
+#: also keeps the 16-lane gradient loop from vectorising: 20-30 % of the kernel's time. (Numba
+#: lets a function without an explicit error model inherit its caller's, so the same code ran
+#: fast inside a parallel loop and slow outside it; the engine sets it explicitly.)
+KERNEL_OPTIONS = {"nogil": True, "_nrt": False, "forceinline": True, "error_model": "numpy"}
 
 #: Columns of the per-chunk statistics array.
 STAT_LOSS, STAT_TERMS, STAT_PAIRS, STAT_WORDS, STAT_NEG_SIGMOID = 0, 1, 2, 3, 4
@@ -113,7 +121,7 @@ class ChunkRun(NamedTuple):
     noise: np.ndarray  # float32 (n,): NCE's log(k P_n(x)); empty for other objectives
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _rows_on_cache_lines(n, d):
     """A zeroed float32 ``(n, d)`` matrix whose data starts on a 64-byte boundary.
 
@@ -125,7 +133,7 @@ def _rows_on_cache_lines(n, d):
     return raw[skip:skip + n * d].reshape((n, d))
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def make_scratch(k1, d, window, maxlen, n_scores):
     """Fresh :class:`Scratch` for k1 output rows of width d (``ahead`` starts empty)."""
     return Scratch(np.empty(maxlen, dtype=np.int32), np.empty(k1, dtype=np.int64),

@@ -16,7 +16,7 @@ __all__ = ["dot", "axpy", "dots6", "dots2", "score_rows", "dots6x2", "score_rows
            "accumulate2", "scatter_add", "gather_add", "update6", "update6x2", "zero_rows"]
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def dot(A, a, B, b):
     """``A[a] . B[b]``."""
     s = np.float32(0.0)
@@ -25,7 +25,7 @@ def dot(A, a, B, b):
     return s
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def axpy(g, X, i, Y, j):
     """``Y[j] += g * X[i]`` in place."""
     for x in range(X.shape[1]):
@@ -38,7 +38,7 @@ def axpy(g, X, i, Y, j):
 # k + 1 times. That halves the kernel's time at the default k = 5 (one group of six). Other k
 # use groups of six, then of two, then single rows; the result is the same up to float
 # summation order.
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def dots6(X, i, Y, r0, r1, r2, r3, r4, r5):
     s0 = s1 = s2 = s3 = s4 = s5 = np.float32(0.0)
     for x in range(X.shape[1]):
@@ -52,7 +52,7 @@ def dots6(X, i, Y, r0, r1, r2, r3, r4, r5):
     return s0, s1, s2, s3, s4, s5
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def dots2(X, i, Y, r0, r1):
     s0 = s1 = np.float32(0.0)
     for x in range(X.shape[1]):
@@ -62,7 +62,7 @@ def dots2(X, i, Y, r0, r1):
     return s0, s1
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def score_rows(X, i, Y, rows, out):
     """``out[t] = X[i] . Y[rows[t]]`` for every t."""
     n = rows.shape[0]
@@ -78,7 +78,7 @@ def score_rows(X, i, Y, rows, out):
         out[t] = dot(X, i, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def dots6x2(X, a, b, Y, r0, r1, r2, r3, r4, r5):
     """:func:`dots6` for two input rows at once: each output row is read once for both."""
     a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
@@ -107,7 +107,7 @@ def dots6x2(X, a, b, Y, r0, r1, r2, r3, r4, r5):
     return a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def score_rows2(X, a, b, Y, rows, out_a, out_b):
     """:func:`score_rows` for input rows ``X[a]`` and ``X[b]``."""
     n = rows.shape[0]
@@ -127,14 +127,14 @@ def score_rows2(X, a, b, Y, rows, out_a, out_b):
         out_b[t] = dot(X, b, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def accumulate(X, i, G, g):
     """``G[t] += g[t] * X[i]`` for every row t of ``G`` (a window's output-row gradients)."""
     for t in range(G.shape[0]):
         axpy(g[t], X, i, G, t)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def accumulate2(X, a, b, G, g_a, g_b):
     """``G[t] += g_a[t] * X[a] + g_b[t] * X[b]`` for every row t of ``G``."""
     for t in range(G.shape[0]):
@@ -144,14 +144,14 @@ def accumulate2(X, a, b, G, g_a, g_b):
             G[t, x] += ga * X[a, x] + gb * X[b, x]
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def scatter_add(X, i, Y, rows, g):
     """``Y[rows[t]] += g[t] * X[i]`` for every t, one row at a time (rows may repeat)."""
     for t in range(rows.shape[0]):
         axpy(g[t], X, i, Y, rows[t])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def gather_add(Y, rows, g, X, i):
     """``X[i] += sum_t g[t] * Y[rows[t]]``."""
     n = rows.shape[0]
@@ -182,7 +182,7 @@ def gather_add(Y, rows, g, X, i):
 # (Per-pair negatives keep the row-by-row updates: writing six shared output rows in one loop
 # made two threads fight over their cache lines, 9.4 s -> 15.1 s on the 2-thread k-mer
 # benchmark.)
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def update6(X, i, Y, rows, G, lanes, first):
     """Input row ``X[i]`` against the six output rows, gradients ``g = lanes[LANE_GRAD, :6]``.
 
@@ -222,7 +222,7 @@ def update6(X, i, Y, rows, G, lanes, first):
         G[5, x] = h5
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def update6x2(X, a, b, Y, rows, G, lanes, first):
     """:func:`update6` for two different input rows ``a != b`` (lanes 0-5 and 6-11)."""
     r0, r1, r2, r3, r4, r5 = rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
@@ -262,7 +262,7 @@ def update6x2(X, a, b, Y, rows, G, lanes, first):
         G[5, x] = h5
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
 def zero_rows(A):
     for r in range(A.shape[0]):
         for x in range(A.shape[1]):

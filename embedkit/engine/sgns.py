@@ -36,9 +36,9 @@ from embedkit.engine.rows import (
     dots6,
     dots6x2,
     gather_add,
+    scatter_add,
     score_rows,
     score_rows2,
-    scatter_add,
     update6,
     update6x2,
     zero_rows,
@@ -47,7 +47,7 @@ from embedkit.engine.rows import (
 __all__ = ["sg_pairs_window", "sg_shared_window", "sg6_window", "cbow_window"]
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _pair_step(run, cw, lr, neg_scale, shared):
     """One SGD step for input row ``W[cw]`` against the output rows ``C[targets]``.
 
@@ -67,7 +67,7 @@ def _pair_step(run, cw, lr, neg_scale, shared):
         axpy(np.float32(1.0), sc.in_grad, 0, W, cw)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _pair2_step(run, a, b, lr, neg_scale):
     """:func:`_pair_step` (shared negatives) for two different input rows ``a != b`` at once.
 
@@ -84,7 +84,7 @@ def _pair2_step(run, a, b, lr, neg_scale):
     gather_add(C, sc.targets, sc.gs2, W, b)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _lane_step(run, a, b, lr, first):
     """Two steps (``b >= 0``) or one (``b < 0``) for k = 5 shared, on the 16-lane path.
 
@@ -120,7 +120,7 @@ def _lane_step(run, a, b, lr, first):
         update6(W, a, C, rows, sc.out_grads, lanes, False)
 
 
-@njit(nogil=True, cache=True, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
 def _centre_row(run, buf, i):
     """The centre's local output row (``-1`` outside the output block); sets the positive."""
     w = buf[i]
@@ -132,7 +132,7 @@ def _centre_row(run, buf, i):
     return local
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def sg_pairs_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]``, k fresh negatives for every context."""
     centre = _centre_row(run, buf, i)
@@ -155,7 +155,7 @@ def sg_pairs_window(negatives, buf, i, lo, hi, lr, run):
         _pair_step(run, cw, lr, neg_scale, False)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _shared_window_start(negatives, buf, i, lo, hi, run):
     """Draw a window's shared negatives and list its contexts (input rows of the block).
 
@@ -183,7 +183,7 @@ def _shared_window_start(negatives, buf, i, lo, hi, run):
     return n
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _shared_window_end(run):
     """Apply a window's accumulated output-row gradients to C."""
     sc = run.scratch
@@ -192,7 +192,7 @@ def _shared_window_end(run):
             axpy(np.float32(1.0), sc.out_grads, t, run.C, sc.targets[t])
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def sg_shared_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]`` with one set of negatives for the window.
 
@@ -217,7 +217,7 @@ def sg_shared_window(negatives, buf, i, lo, hi, lr, run):
     _shared_window_end(run)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def sg6_window(negatives, buf, i, lo, hi, lr, run):
     """:func:`sg_shared_window` for k = 5 on the 16-lane path (the default)."""
     n = _shared_window_start(negatives, buf, i, lo, hi, run)
@@ -238,7 +238,7 @@ def sg6_window(negatives, buf, i, lo, hi, lr, run):
     _shared_window_end(run)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def cbow_window(negatives, buf, i, lo, hi, lr, run):
     """CBOW update: the (mean or sum of the) context input vectors predict the centre."""
     W, C, sc = run.W, run.C, run.scratch

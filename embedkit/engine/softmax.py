@@ -34,7 +34,7 @@ from embedkit.engine.rows import axpy, dot, zero_rows
 __all__ = ["softmax_window", "nce_window", "noise_log_kq"]
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def softmax_window(negatives, buf, i, lo, hi, lr, run):
     """Full-softmax updates for centre ``buf[i]`` and each of its contexts."""
     W, C, sc, acc = run.W, run.C, run.scratch, run.acc
@@ -69,7 +69,7 @@ def softmax_window(negatives, buf, i, lo, hi, lr, run):
         axpy(np.float32(1.0), sc.in_grad, 0, W, cw)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def nce_window(negatives, buf, i, lo, hi, lr, run):
     """NCE updates for centre ``buf[i]``: k noise samples per context, logits less log(k P_n)."""
     W, C, sc, acc = run.W, run.C, run.scratch, run.acc
@@ -96,7 +96,7 @@ def nce_window(negatives, buf, i, lo, hi, lr, run):
         axpy(np.float32(1.0), sc.in_grad, 0, W, cw)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def noise_log_kq(alias_prob, alias_idx, k):
     """``log(k · P_n(x))`` for every id, from a Vose alias table (``-inf`` where P_n = 0)."""
     n = alias_prob.shape[0]

@@ -25,7 +25,7 @@ from numba.extending import overload
 from embedkit.engine.intrinsics import prefetch_row
 from embedkit.engine.loss import flush_loss
 from embedkit.engine.modes import Cbow, Nce, SgPairs, SgShared, SgShared6, Softmax
-from embedkit.engine.params import FASTMATH, STAT_WORDS, ChunkRun, make_scratch
+from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS, STAT_WORDS, ChunkRun, make_scratch
 from embedkit.engine.sgns import cbow_window, sg6_window, sg_pairs_window, sg_shared_window
 from embedkit.engine.softmax import nce_window, softmax_window
 from embedkit.rng import next_u64, rand_float
@@ -44,7 +44,7 @@ WINDOWS = {
 }
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def eff_window(params, states, slot):
     """This centre's window: ``window - b``, ``b`` uniform in ``[0, window)`` when shrinking."""
     if params.shrink_window:
@@ -54,7 +54,7 @@ def eff_window(params, states, slot):
     return params.window
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def sequence_lr(params, chunk_pos, offset, pos_scale):
     """Learning rate of a sequence starting ``offset`` ids into a chunk at ``chunk_pos``.
 
@@ -65,7 +65,7 @@ def sequence_lr(params, chunk_pos, offset, pos_scale):
     return np.float32(params.lr0 - (params.lr0 - params.min_lr) * min(progress, 1.0))
 
 
-@njit(nogil=True, cache=True, inline="always", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def subsample(ids, start, stop, keep_prob, state, slot, buf):
     """Copy the kept in-vocabulary ids of ``ids[start:stop]`` into ``buf``; return their count."""
     n = 0
@@ -90,7 +90,7 @@ def window_update(mode, buf, i, lo, hi, lr, run):
     raise NotImplementedError("window_update runs inside jitted kernels only")
 
 
-@overload(window_update, jit_options={"nogil": True, "_nrt": False, "forceinline": True})
+@overload(window_update, jit_options=KERNEL_OPTIONS)
 def _window_update_impl(mode, buf, i, lo, hi, lr, run):
     fn = WINDOWS[mode.types[0].instance_class]
 
@@ -112,7 +112,7 @@ def _scores_size_impl(mode, n_vocab):
     return lambda mode, n_vocab: 0
 
 
-@njit(nogil=True, cache=True, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
 def _prefetch_next(run, buf, i, n):
     """Prefetch the next centre's output row and the input row entering the window."""
     if i + 1 < n:
@@ -125,7 +125,7 @@ def _prefetch_next(run, buf, i, n):
                 prefetch_row(run.W, nxt)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
 def train_chunk(mode, batch, c, run):
     """Train chunk ``c`` of ``batch``: its sequences, centre after centre, in stream order."""
     params = run.params
@@ -145,7 +145,7 @@ def train_chunk(mode, batch, c, run):
     flush_loss(params.compute_loss, run.acc, True)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _longest(offsets, s0, s1):
     longest = 0
     for s in range(s0, s1):
@@ -153,7 +153,7 @@ def _longest(offsets, s0, s1):
     return longest
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def run_chunks(mode, weights, batch, params, tables, noise, states, stats):
     """Train every chunk of a batch, in order, on the calling thread (the GIL is released).
 

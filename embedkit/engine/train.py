@@ -21,6 +21,7 @@ import numpy as np
 
 from embedkit.contexts.base import ContextGenerator, SeqBatch
 from embedkit.engine.blocks import PARALLEL_MODES, BlockTrainer, block_obstacle
+from embedkit.engine.objectives import get_objective
 from embedkit.engine.params import (
     N_STATS,
     STAT_LOSS,
@@ -31,7 +32,6 @@ from embedkit.engine.params import (
     Batch,
     KernelParams,
 )
-from embedkit.engine.objectives import get_objective
 from embedkit.rng import derive_seed, engine_states
 from embedkit.samplers.base import ModelState, NegativeSampler, SamplerTables
 from embedkit.vocab import Vocab

@@ -24,7 +24,7 @@ from embedkit.samplers.base import SamplerTables
 __all__ = ["train_window"]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _window_kernel(mode, buf, centre, lo, hi, lr, run):
     window_update(mode, buf, centre, lo, hi, lr, run)
     flush_loss(run.params.compute_loss, run.acc, True)

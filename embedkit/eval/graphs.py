@@ -16,7 +16,7 @@ Both follow the protocols of the DeepWalk and node2vec papers and need scikit-le
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np

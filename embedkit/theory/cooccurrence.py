@@ -1,6 +1,6 @@
 """Co-occurrence counts #(w, c) with exactly the engine's window semantics, in expectation.
 
-The engine (``embedkit.engine`` (:mod:`embedkit.engine.stream`)) trains, per sequence: drop ids < 0; keep each remaining
+The engine (:mod:`embedkit.engine.stream`) trains, per sequence: drop ids < 0; keep each remaining
 token independently with probability ``keep_prob[id]`` (subsampling); then for every kept centre
 draw ``eff`` uniformly from ``1..window`` (``shrink_window``) and train each (context, centre)
 pair of kept tokens at most ``eff`` apart, the *context's* input vector v against the *centre's*
