@@ -1,8 +1,8 @@
 """Plain Python/NumPy reference implementations of the engine's kernels.
 
 They follow the same algorithm and consume the same random stream (xorshift64* on Python ints)
-in the same order as the engine (:mod:`embedkit.engine.stream`), so on tiny inputs with a fixed seed the
-kernel and the reference make identical random choices and their updates agree to float
+in the same order as the engine (:mod:`embedkit.engine.stream`), so on tiny inputs with a fixed seed
+the kernel and the reference make identical random choices and their updates agree to float
 tolerance. Speed is irrelevant here; clarity is the point. Arithmetic is float64.
 """
 

@@ -214,7 +214,7 @@ def test_refusals_are_clear_errors(client, lines, fit):
             run(_w2v(sampler=sampler), lines, client=client)
     with pytest.raises(ValueError, match="CBOW"):
         run(_w2v(sg=False), lines, client=client)
-    with pytest.raises(TypeError, match="embedkit SGNS estimator"):
+    with pytest.raises(TypeError, match="needs a sampler, an EngineConfig and a seed"):
         run(object(), lines, client=client)
 
 
