@@ -211,7 +211,12 @@ class SGNSModel(BaseEstimator):
         if blocks is not None:
             raise ValueError("blocks= needs a Dask client (client=...)")
         generator = self._make_generator(data)
-        self._fit_generator(generator)
+        try:
+            self._fit_generator(generator)
+        finally:
+            close = getattr(generator, "close", None)
+            if callable(close):  # e.g. a TextCorpus's on-disk id stream
+                close()
         self._record_generator(generator)
         return self
 
