@@ -279,9 +279,11 @@ def bench_text(args, data: Path) -> None:
                   + f" | {r['peak_rss_mb']:.0f} MB |")
         if "gensim corpus_file" in runs:
             e, g = runs["embedkit"], runs["gensim corpus_file"]
-            print(f"\nembedkit / gensim: vocabulary pass {_ratio(e['vocab_seconds'], g['vocab_seconds'])}"
-                  f", epoch time {_ratio(e['epochs'][-1]['seconds'], g['epochs'][-1]['seconds'])}"
-                  f", peak RSS {_ratio(e['peak_rss_mb'], g['peak_rss_mb'])}")
+            ratios = [_ratio(e["vocab_seconds"], g["vocab_seconds"])] + [
+                _ratio(a["seconds"], b["seconds"]) for a, b in
+                zip(e["epochs"], g["epochs"], strict=True)]
+            print(f"\nembedkit / gensim: vocabulary pass {ratios[0]}, epoch times "
+                  f"{', '.join(ratios[1:])}, peak RSS {_ratio(e['peak_rss_mb'], g['peak_rss_mb'])}")
 
 
 def bench_graph(args, data: Path) -> None:
@@ -311,8 +313,9 @@ def bench_graph(args, data: Path) -> None:
     peer = runs.get("PecanPy SparseOTF + gensim")
     if peer:
         e = runs["embedkit Node2Vec, edge list"]
-        print(f"\nembedkit (edge list) / PecanPy: time {_ratio(e['e2e_seconds'], peer['e2e_seconds'])}"
-              f", peak RSS {_ratio(e['peak_rss_mb'], peer['peak_rss_mb'])}")
+        print(f"\nembedkit (edge list) / PecanPy: time "
+              f"{_ratio(e['e2e_seconds'], peer['e2e_seconds'])}, "
+              f"peak RSS {_ratio(e['peak_rss_mb'], peer['peak_rss_mb'])}")
 
 
 def main() -> None:

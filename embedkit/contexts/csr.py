@@ -6,8 +6,9 @@
 degrees, scatters every arc into its row and sorts each row, so the only memory beyond the
 result is one int64 cursor per node: at 10M edges this is about 0.1 GB instead of the ~1 GB
 of concatenated, keyed and argsorted int64 arrays of a NumPy ``argsort`` construction.
-The result is identical to that construction (including the order in which duplicate weights
-are summed: forward arcs in input order, then the reversed ones).
+The result is identical to that construction; with ``duplicates="sum"`` repeated weights are
+added in input order (forward arcs, then the reversed ones), so a sum may differ from NumPy's
+``reduceat`` in the last bit.
 """
 
 from __future__ import annotations

@@ -537,6 +537,20 @@ def _sniff(path: str, comment: str | None) -> tuple[str, list[str] | None]:
     return r"\s+", None
 
 
+def _second_data_line(path: str, sep: str, comment: str | None) -> list[str] | None:
+    """The fields of the second data line (the first after a header), if any."""
+    seen = 0
+    with open_text(path) as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line.strip() or (comment and line.lstrip().startswith(comment)):
+                continue
+            seen += 1
+            if seen == 2:
+                return _split_fn(sep)(line.strip() if sep == r"\s+" else line)
+    return None
+
+
 def _locate_error(path: str, sep: str, header: bool, comment: str | None, ncols: int,
                   weighted: bool) -> None:
     """Scan the file line by line and raise a ValueError naming the first bad line."""
@@ -678,9 +692,11 @@ def read_edgelist(
     if weighted and ncols < 3:
         raise ValueError(f"{name}: weighted=True but the file has no weight column")
     use_w = ncols == 3 and weighted is not False
-    if nodetype in (None, int) and all(_INT_RE.match(x.strip()) for x in first[:2]) and (
-            header or not use_w or _is_float(first[2])) and (
-            nodetype is int or plain_integer_file(name)):
+    sample = _second_data_line(name, sep, comment) if header else first
+    if nodetype in (None, int) and sample is not None and len(sample) == ncols and all(
+            _INT_RE.match(x.strip()) for x in sample[:2]) and (
+            nodetype is int or plain_integer_file(name, sep=sep, comment=comment,
+                                                  ncols=ncols, header=bool(header))):
         fast = int_edge_arrays(name, sep=sep, header=bool(header), comment=comment,
                                ncols=ncols, use_w=use_w)
         if fast is not None:

@@ -28,25 +28,49 @@ from embedkit._io import atomic_write, is_gzip, open_binary
 __all__ = ["int_edge_arrays", "int_labels", "plain_integer_file", "read_npy_edges", "read_npz",
            "save_edges"]
 
-# a node field that is not a plain decimal integer: leading "+", or a leading zero before a digit
-_NOT_PLAIN = re.compile(rb"(?:^|[\t ,])(?:\+|-?0[0-9])", re.M)
 _SPARSE_KEYS = {"format", "shape"}
 _EDGE_KEYS = {"src", "dst"}
 
 
-def plain_integer_file(path: str) -> bool:
-    """No field of the file starts with ``+`` or a zero followed by a digit (``"007"``).
+_INT_FIELD = rb"-?(?:0|[1-9][0-9]*)"
+_SEP_RE = {"\t": rb"[ ]*\t[ ]*", ",": rb"[ ]*,[ ]*", r"\s+": rb"[ \t]+"}
 
-    Such names are strings for :func:`~embedkit.contexts.graph.read_edgelist` (``"007"`` and
-    ``"7"`` are different nodes), so the integer fast path must not merge them.
+
+def plain_integer_file(path: str, *, sep: str, comment: str | None, ncols: int,
+                       header: bool) -> bool:
+    """Whether every data line's two node fields are plain decimal integers (``"7"``, not
+    ``"007"``, ``"+7"`` or ``"7.0"``), the rule of :func:`~embedkit.contexts.graph.read_edgelist`.
+
+    Lines are counted with regular expressions over 8 MiB blocks of bytes (no Python object
+    per line): every line must be blank, a comment, the header, or a good edge line.
     """
-    tail = b""
+    if sep not in _SEP_RE or (comment is not None and len(comment) != 1):
+        return False
+    s = _SEP_RE[sep]
+    tail = (s + rb"[^\n]*" if ncols == 3 else rb"[ \t\r]*") + rb"$"
+    good = re.compile(rb"^[ \t]*" + _INT_FIELD + s + _INT_FIELD + tail, re.M)
+    skip = re.compile(rb"^[ \t]*(?:" + (re.escape(comment.encode()) + rb"[^\n]*"
+                                         if comment else rb"") + rb")?\r?$", re.M)
+    allowed = 1 if header else 0
+    pending = b""
     with open_binary(path) as f:
-        while block := f.read(1 << 23):
-            if _NOT_PLAIN.search(tail + block):
+        while True:
+            block = f.read(1 << 23)
+            data = pending + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                data, pending = data[:cut], data[cut:]
+            elif not data:
+                return True
+            else:
+                data += b"\n"
+            text = data[:-1]  # ends with "\n": drop it, or "^" would match once more after it
+            bad = data.count(b"\n") - len(good.findall(text)) - len(skip.findall(text))
+            allowed -= bad
+            if allowed < 0:
                 return False
-            tail = block[-3:]
-    return True
+            if not block:
+                return True
 
 
 def int_edge_arrays(path: str, *, sep: str, header: bool, comment: str | None, ncols: int,
