@@ -183,7 +183,7 @@ for e in range(cfg["epochs"]):
             end_alpha=0.025 - (0.025 - 0.0001) * (e + 1) / cfg["epochs"])
     s = time.perf_counter() - a
     eff = [int(x) for t, msg in records[-5:] for x in
-           re.findall(r"effective words/s|(\d+) effective words", msg) if x]
+           re.findall(r"\((\d+) effective words\)", msg)]
     epochs.append(dict(seconds=s, effective_wps=(eff[-1] / s) if eff else None,
                        raw_wps=m.corpus_total_words / s))
 out = dict(vocab_seconds=t1 - t0, total_seconds=time.perf_counter() - t0, vocab=len(m.wv),
@@ -266,22 +266,24 @@ def bench_text(args, data: Path) -> None:
             print("embedkit in memory", json.dumps(runs["embedkit, corpus in memory"]),
                   flush=True)
         if not args.skip_peers:
-            runs["gensim corpus_file"] = run(sys.executable, TEXT_GENSIM, cfg, args.threads)
+            peer = dict(cfg, epochs=args.peer_epochs or args.epochs)
+            runs["gensim corpus_file"] = run(sys.executable, TEXT_GENSIM, peer, args.threads)
             print("gensim", json.dumps(runs["gensim corpus_file"]), flush=True)
+        n_ep = max(len(r["epochs"]) for r in runs.values())
         print("\n| | vocabulary pass | " + " | ".join(
-            f"epoch {e + 1}: s, eff. words/s" for e in range(args.epochs)) + " | peak RSS |")
-        print("|---|---:|" + "---:|" * args.epochs + "---:|")
+            f"epoch {e + 1}: s, eff. words/s" for e in range(n_ep)) + " | peak RSS |")
+        print("|---|---:|" + "---:|" * n_ep + "---:|")
         for name, r in runs.items():
             cells = [f"{ep['seconds']:.1f} s, {ep['effective_wps'] / 1e6:.2f}M"
                      if ep.get("effective_wps") else f"{ep['seconds']:.1f} s"
-                     for ep in r["epochs"]]
+                     for ep in r["epochs"]] + ["—"] * (n_ep - len(r["epochs"]))
             print(f"| {name} | {r['vocab_seconds']:.1f} s | " + " | ".join(cells)
                   + f" | {r['peak_rss_mb']:.0f} MB |")
         if "gensim corpus_file" in runs:
             e, g = runs["embedkit"], runs["gensim corpus_file"]
             ratios = [_ratio(e["vocab_seconds"], g["vocab_seconds"])] + [
                 _ratio(a["seconds"], b["seconds"]) for a, b in
-                zip(e["epochs"], g["epochs"], strict=True)]
+                zip(e["epochs"], g["epochs"], strict=False)]
             print(f"\nembedkit / gensim: vocabulary pass {ratios[0]}, epoch times "
                   f"{', '.join(ratios[1:])}, peak RSS {_ratio(e['peak_rss_mb'], g['peak_rss_mb'])}")
 
@@ -324,6 +326,8 @@ def main() -> None:
     ap.add_argument("--copies", type=int, nargs="+", default=[14],
                     help="text: copies of the 7M-token corpus (several values: one run each)")
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--peer-epochs", type=int, default=None,
+                    help="text: gensim epochs (default: --epochs; each is minutes at 98M)")
     ap.add_argument("--pre-encoded", action="store_true",
                     help="text: also run embedkit with the whole encoded corpus in memory")
     ap.add_argument("--nodes", type=int, default=1_000_000)

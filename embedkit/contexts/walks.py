@@ -205,6 +205,16 @@ def _check_pos_float(name: str, value: Any) -> float:
     return value
 
 
+def _int_keys(keys: list, n: int) -> bool:
+    """All keys are Python or NumPy ints in ``0..n-1`` (not bools)."""
+    try:
+        a = np.asarray(keys)
+    except (TypeError, ValueError):
+        return False
+    return (a.ndim == 1 and a.dtype.kind in "iu" and a.size > 0 and int(a.min()) >= 0
+            and int(a.max()) < n and not any(isinstance(k, bool) for k in keys[:1]))
+
+
 class RandomWalks:
     """DeepWalk / node2vec random walks on a graph, streamed as id batches.
 
@@ -421,9 +431,16 @@ class RandomWalks:
     def _mapping(self, vocab: Vocab) -> np.ndarray:
         if self._mapping_cache is not None and self._mapping_cache[0] == id(vocab):
             return self._mapping_cache[1]
-        get = vocab.key_to_index.get
-        mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
-                              count=self.graph.n_nodes)
+        n = self.graph.n_nodes
+        if self.graph.identity_labels and _int_keys(vocab.index_to_key, n):
+            # node ids are the labels: scatter, no label dictionary
+            mapping = np.full(n, -1, dtype=np.int32)
+            mapping[np.asarray(vocab.index_to_key, dtype=np.int64)] = np.arange(
+                len(vocab), dtype=np.int32)
+        else:
+            get = vocab.key_to_index.get
+            mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
+                                  count=n)
         self._mapping_cache = (id(vocab), mapping)
         return mapping
 
