@@ -242,3 +242,23 @@ def test_cli_trains_from_npz_and_rejects_text_options(small_graph, tmp_path):
     assert main(args) == 0 and out.exists()
     with pytest.raises(SystemExit):
         main(args + ["--sep", ","])
+
+
+@pytest.mark.parametrize("labels", ["identity", "ints"])
+def test_walk_id_mapping_without_dictionaries_matches_the_dictionary(tmp_path, labels):
+    from embedkit.contexts.walks import RandomWalks
+
+    rng = np.random.default_rng(11)
+    n = 50
+    src, dst = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    src[:n], dst[:n] = np.arange(n), (np.arange(n) + 7) % n
+    names = np.arange(n) if labels == "identity" else rng.permutation(n) * 3 + 100
+    f = tmp_path / "g.txt"
+    f.write_text("".join(f"{names[u]} {names[v]}\n" for u, v in zip(src, dst, strict=True)))
+    rw = RandomWalks(read_edgelist(f), walk_length=4, walks_per_node=1)
+    assert rw.graph.identity_labels == (labels == "identity")
+    vocab = rw.build_vocab(min_count=3)  # prunes some nodes: they map to -1
+    assert 0 < len(vocab) < n
+    got = rw._mapping(vocab)
+    expected = [vocab.key_to_index.get(lab, -1) for lab in rw.graph.labels]
+    np.testing.assert_array_equal(got, expected)

@@ -66,6 +66,10 @@ class Graph:
         per-node Python objects and no label dictionary.
     directed : bool
         Whether edges are directed (an undirected graph is stored symmetrised).
+    check_labels : bool, default True
+        Check that the labels are unique now (which builds :attr:`label_to_id`). ``False``
+        is for labels unique by construction, such as the output of a factorization: a large
+        graph then holds no label dictionary until a query needs one.
 
     Attributes
     ----------
@@ -91,6 +95,7 @@ class Graph:
         labels: Sequence[Hashable],
         *,
         directed: bool,
+        check_labels: bool = True,
     ) -> None:
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
@@ -103,7 +108,7 @@ class Graph:
         if self.weights is not None and self.weights.size != self.indices.size:
             raise ValueError("weights must align with indices")
         self._label_to_id: dict | None = None
-        if not identity:
+        if check_labels and not identity:
             _ = self.label_to_id  # checks uniqueness
 
     @property
@@ -221,6 +226,7 @@ def _from_arrays(
     *,
     directed: bool,
     duplicates: str,
+    check_labels: bool = True,
 ) -> Graph:
     """CSR from id arrays (weights already validated); see :func:`.csr.build_csr`."""
     n = len(labels)
@@ -228,7 +234,8 @@ def _from_arrays(
         logger.info("dropping %d zero-weight edges", int((w <= 0).sum()))
     indptr, indices, weights = build_csr(src, dst, w, n, directed=directed,
                                          duplicates=duplicates)
-    return Graph(indptr, indices, weights, labels, directed=directed)
+    return Graph(indptr, indices, weights, labels, directed=directed,
+                 check_labels=check_labels)
 
 
 def _factorize(src_labels: Sequence[Hashable], dst_labels: Sequence[Hashable],
@@ -754,7 +761,8 @@ def _int_graph(name: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray | None
                              f"{float(w[k])!r} is not finite and >= 0")
     s, t, labels = int_labels(src, dst)
     del src, dst
-    g = _from_arrays(s, t, w, labels, directed=directed, duplicates=duplicates)
+    g = _from_arrays(s, t, w, labels, directed=directed, duplicates=duplicates,
+                     check_labels=False)  # distinct ints by construction
     _log_read(name, g)
     return _finish(g, name)
 

@@ -205,14 +205,38 @@ def _check_pos_float(name: str, value: Any) -> float:
     return value
 
 
-def _int_keys(keys: list, n: int) -> bool:
-    """All keys are Python or NumPy ints in ``0..n-1`` (not bools)."""
+def _int_array(values) -> np.ndarray | None:
+    """``values`` as an int64 array if they all are (non-bool) ints, else ``None``."""
+    if isinstance(values, range):
+        return np.arange(values.start, values.stop, values.step, dtype=np.int64)
+    if not values or isinstance(values[0], (bool, np.bool_)):
+        return None
     try:
-        a = np.asarray(keys)
-    except (TypeError, ValueError):
-        return False
-    return (a.ndim == 1 and a.dtype.kind in "iu" and a.size > 0 and int(a.min()) >= 0
-            and int(a.max()) < n and not any(isinstance(k, bool) for k in keys[:1]))
+        a = np.asarray(values)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return a.astype(np.int64, copy=False) if a.ndim == 1 and a.dtype.kind in "iu" else None
+
+
+def _int_label_mapping(labels, keys) -> np.ndarray | None:
+    """Vocabulary id of every node (-1 if none) for integer labels, by sorting (no dict)."""
+    lab = _int_array(labels)
+    key = None if lab is None else _int_array(keys)
+    if key is None:
+        return None
+    mapping = np.full(lab.size, -1, dtype=np.int32)
+    if isinstance(labels, range):  # ids are the labels
+        node = key - labels.start
+    else:
+        sorter = np.argsort(lab, kind="stable")
+        pos = np.searchsorted(lab, key, sorter=sorter).clip(max=lab.size - 1)
+        node = sorter[pos]
+        if not np.array_equal(lab[node], key):
+            return None  # a key that is not a label: let the dictionary path decide
+    if node.size and (node.min() < 0 or node.max() >= lab.size):
+        return None
+    mapping[node] = np.arange(key.size, dtype=np.int32)
+    return mapping
 
 
 class RandomWalks:
@@ -432,12 +456,8 @@ class RandomWalks:
         if self._mapping_cache is not None and self._mapping_cache[0] == id(vocab):
             return self._mapping_cache[1]
         n = self.graph.n_nodes
-        if self.graph.identity_labels and _int_keys(vocab.index_to_key, n):
-            # node ids are the labels: scatter, no label dictionary
-            mapping = np.full(n, -1, dtype=np.int32)
-            mapping[np.asarray(vocab.index_to_key, dtype=np.int64)] = np.arange(
-                len(vocab), dtype=np.int32)
-        else:
+        mapping = _int_label_mapping(self.graph.labels, vocab.index_to_key)
+        if mapping is None:
             get = vocab.key_to_index.get
             mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
                                   count=n)
