@@ -159,3 +159,26 @@ def test_cli_reader_options(corpus_file, tmp_path):
     assert main(base + ["--tmp-dir", str(spill), "--cache-mb", "0.001"]) == 0 and out.exists()
     assert main(base + ["--no-disk-cache"]) == 0
     assert main(base + ["--tmp-dir", str(tmp_path / "nope"), "--cache-mb", "0"]) == 1
+
+
+def test_memory_held_by_the_corpus_is_bounded_by_the_budget(corpus_file, tmp_path):
+    """What the reader keeps is capped by cache_bytes at any corpus size; the rest is on disk.
+
+    (Peak RSS of whole fits at 7M, 50M and 98M tokens is measured by benchmarks/scale.py: on a
+    shared machine a process-level RSS test would not be reliable.)
+    """
+    big = tmp_path / "big.txt"
+    big.write_text(corpus_file.read_text() * 8)
+    budget = 64 * 1024
+    held = {}
+    for path in (corpus_file, big):
+        c = TextCorpus(path, batch_words=1000, cache_bytes=budget, tmp_dir=tmp_path)
+        v = c.build_vocab(min_count=1)
+        stream = c._counted[1]
+        held[path] = sum(a.nbytes + b.nbytes for a, b, _ in stream.memory)
+        assert held[path] <= budget
+        assert stream.on_disk and c.id_stream_bytes >= 4 * c.n_raw_tokens
+        peak_batch = max(b.ids.nbytes + b.offsets.nbytes for b in c.batches(v))
+        assert peak_batch < 4 * 1000 * 4  # epochs hold one batch at a time, not the corpus
+        c.close()
+    assert held[big] <= budget and held[corpus_file] <= budget
