@@ -16,6 +16,7 @@ import errno
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 
@@ -55,6 +56,30 @@ def vocab_encoder(key_to_index: dict) -> Callable[..., np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 # The encoded corpus: memory budget, then an unlinked temporary file
 # ---------------------------------------------------------------------------------------------
+
+
+_SEEK_LOCK = threading.Lock()
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    """``os.pread`` (Unix), or seek + read under a lock where it is missing (Windows)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    with _SEEK_LOCK:  # pragma: no cover - Windows
+        os.lseek(fd, offset, os.SEEK_SET)
+        parts = []
+        while n > 0 and (part := os.read(fd, n)):
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
+
+
+def _pwrite(fd: int, data: bytes, offset: int) -> int:
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, offset)
+    with _SEEK_LOCK:  # pragma: no cover - Windows
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.write(fd, data)
 
 
 def _stream_error(directory: str, exc: OSError) -> OSError:
@@ -153,9 +178,9 @@ class IdStream:
         data = (np.array([ids.size, lens.size, n_raw], dtype=_HEADER).tobytes()
                 + ids.tobytes() + lens.tobytes())
         try:
-            written = os.pwrite(self._fd, data, self._end)
+            written = _pwrite(self._fd, data, self._end)
             while written < len(data):  # pragma: no cover - short writes are rare
-                step = os.pwrite(self._fd, data[written:], self._end + written)
+                step = _pwrite(self._fd, data[written:], self._end + written)
                 if step == 0:
                     raise OSError(errno.ENOSPC, "No space left on device")
                 written += step
@@ -174,7 +199,7 @@ class IdStream:
             if fd is None:
                 raise RuntimeError("the on-disk id stream was closed during an epoch")
             nbytes = 4 * n_ids + 8 * n_lens
-            data = os.pread(fd, nbytes, offset)
+            data = _pread(fd, nbytes, offset)
             if len(data) != nbytes:
                 raise OSError(f"the on-disk id stream is truncated ({len(data)} of {nbytes} "
                               "bytes read)")
