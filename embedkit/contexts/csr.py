@@ -122,6 +122,9 @@ def build_csr(src: np.ndarray, dst: np.ndarray, w: np.ndarray | None, n: int, *,
         keep = w > 0
         if not keep.all():
             src, dst, w = src[keep], dst[keep], w[keep]
+    # two id types at most, so Numba compiles (and caches) few specialisations
+    if src.dtype not in (np.int32, np.int64) or src.dtype != dst.dtype:
+        src, dst = src.astype(np.int64), dst.astype(np.int64)
     weighted = w is not None
     undirected = not directed
     deg = _degrees(src, dst, int(n), undirected)
