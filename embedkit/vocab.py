@@ -66,7 +66,8 @@ class Vocab:
     index_to_key : list
         Token of each id.
     key_to_index : dict
-        Id of each token.
+        Id of each token (built on first use: integer node ids of a large graph never
+        need it).
     counts : ndarray of int64
         Count of each id.
     keep_prob : ndarray of float32
@@ -93,9 +94,9 @@ class Vocab:
             raise ValueError("keys and counts must have the same length")
         if np.any(self.counts[1:] > self.counts[:-1]):
             raise ValueError("Vocab keys must be sorted by descending count")
-        self.key_to_index = {k: i for i, k in enumerate(self.index_to_key)}
-        if len(self.key_to_index) != len(self.index_to_key):
+        if len(set(self.index_to_key)) != len(self.index_to_key):
             raise ValueError("Vocab keys must be unique")
+        self._key_to_index: dict | None = None  # built on first use (1M keys: ~70 MB)
         self.subsample = float(subsample)
         self.total = int(self.counts.sum())
         self.n_raw_tokens = self.total if n_raw_tokens is None else int(n_raw_tokens)
@@ -162,6 +163,13 @@ class Vocab:
         return cls(
             [keys[i] for i in order], counts[order], subsample=subsample, n_raw_tokens=n_raw
         )
+
+    @property
+    def key_to_index(self) -> dict:
+        """Id of each token (a dict built on first use)."""
+        if self._key_to_index is None:
+            self._key_to_index = {k: i for i, k in enumerate(self.index_to_key)}
+        return self._key_to_index
 
     def __len__(self) -> int:
         return len(self.index_to_key)

@@ -59,7 +59,7 @@ def test_all_front_ends_agree(directed, tmp_path):
     A = sp.csr_matrix(_expected(directed))
     g = as_graph(A, directed=directed)
     np.testing.assert_array_equal(g.to_scipy().toarray(), _expected(directed))
-    assert g.labels == [0, 1, 2, 3]
+    assert list(g.labels) == [0, 1, 2, 3]
 
 
 def test_networkx_labels_kept_and_isolated_nodes():

@@ -12,12 +12,19 @@ __all__ = ["register"]
 
 
 def _cmd_train_graph(args: argparse.Namespace) -> int:
-    from embedkit.contexts.graph import read_edgelist
+    from embedkit.contexts.graph import read_binary_graph, read_edgelist
     from embedkit.models.node2vec import Node2Vec
 
-    header = {"auto": None, "yes": True, "no": False}[args.header]
-    graph = read_edgelist(args.edges, directed=args.directed, weighted=bool(args.weighted),
-                          sep=args.sep, header=header)
+    if args.edges.lower().endswith((".npz", ".npy")):
+        if args.sep is not None or args.header != "auto":
+            raise SystemExit(f"embedkit: --sep and --header do not apply to {args.edges} "
+                             "(a binary graph file)")
+        graph = read_binary_graph(args.edges, directed=args.directed,
+                                  weighted=bool(args.weighted))
+    else:
+        header = {"auto": None, "yes": True, "no": False}[args.header]
+        graph = read_edgelist(args.edges, directed=args.directed, weighted=bool(args.weighted),
+                              sep=args.sep, header=header)
     print(f"read {args.edges}: {graph.n_nodes} nodes, {graph.n_edges} edges "
           f"({'directed' if graph.directed else 'undirected'}, "
           f"{'weighted' if graph.weighted else 'unweighted'})")
@@ -81,13 +88,18 @@ def register(sub, train_sub) -> None:
         "graph", help="node vectors from a graph (node2vec / DeepWalk)",
         description="Train node vectors with node2vec random walks (p = q = 1: DeepWalk) "
         "streamed into the SGNS engine. EDGES is an edge-list file: 'source target [weight]' "
-        "per line, tab-, comma- or space-separated, optional header, plain or .gz.")
-    p.add_argument("edges", help="edge-list file")
+        "per line, tab-, comma- or space-separated, optional header, plain or .gz (integer "
+        "node names 0..n-1 are used as node ids, without a label dictionary); or a binary "
+        "graph with node ids 0..n-1: a scipy.sparse.save_npz adjacency matrix (.npz), an "
+        "edge archive of embedkit.contexts.graph_files.save_edges (.npz), or an (m, 2) "
+        "integer edge array (.npy).")
+    p.add_argument("edges", help="edge-list file, .npz or .npy")
     p.add_argument("-o", "--output", required=True,
                    help="output: .npz (embedkit), .txt/.vec (word2vec text) or .bin")
     p.add_argument("--directed", action="store_true", help="edges are directed (u -> v)")
     p.add_argument("--weighted", action="store_true",
-                   help="use the third column as edge weights (default: unweighted walks)")
+                   help="use the edge weights (third column, matrix values or the archive's "
+                   "weight array; default: unweighted walks)")
     p.add_argument("--sep", default=None, help="field separator (default: detected)")
     p.add_argument("--header", choices=["auto", "yes", "no"], default="auto",
                    help="whether the first line is a header (default: detected)")

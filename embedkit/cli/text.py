@@ -117,12 +117,18 @@ def load_embeddings(path: str):
 
 
 def _cmd_train_text(args: argparse.Namespace) -> int:
+    from embedkit.contexts.text import TextCorpus
     from embedkit.models.word2vec import Word2Vec
 
-    model = Word2Vec(**sgns_params(args), tokenizer="split" if args.split else None,
-                     max_sentence_length=args.max_sentence_length)
+    if args.cache_mb is not None and args.cache_mb < 0:
+        raise SystemExit(f"embedkit: --cache-mb must be >= 0, got {args.cache_mb}")
+    reader = {} if args.cache_mb is None else {"cache_bytes": int(args.cache_mb * 2**20)}
+    corpus = TextCorpus(args.corpus, tokenizer="split" if args.split else None,
+                        max_sentence_length=args.max_sentence_length,
+                        disk_cache=not args.no_disk_cache, tmp_dir=args.tmp_dir, **reader)
+    model = Word2Vec(**sgns_params(args))
     t0 = time.perf_counter()
-    model.fit(args.corpus)
+    model.fit(corpus)
     out = save_embeddings(model.embeddings_, args.output)
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
@@ -244,6 +250,15 @@ def register(sub, train_sub) -> None:
                    help="tokenize by whitespace only (pre-normalised corpora; fastest)")
     p.add_argument("--max-sentence-length", type=int, default=None,
                    help="split longer sentences into pieces of this many tokens")
+    r = p.add_argument_group("reader")
+    r.add_argument("--tmp-dir", default=None,
+                   help="directory of the on-disk id stream: the encoded corpus, about 4 bytes "
+                   "per token, written once and read back every epoch; unlinked at once, so "
+                   "it never shows and is freed when training ends (default: $TMPDIR)")
+    r.add_argument("--no-disk-cache", action="store_true",
+                   help="no id stream: re-read and tokenize the corpus every epoch")
+    r.add_argument("--cache-mb", type=float, default=None,
+                   help="memory for the encoded corpus before it goes to disk (default 16)")
     add_sgns_options(p)
     p.set_defaults(func=_cmd_train_text)
 

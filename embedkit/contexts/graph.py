@@ -25,8 +25,16 @@ from typing import Any
 import numpy as np
 
 from embedkit._io import is_gzip, open_text
+from embedkit.contexts.csr import build_csr
+from embedkit.contexts.graph_files import (
+    int_edge_arrays,
+    int_labels,
+    plain_integer_file,
+    read_npy_edges,
+    read_npz,
+)
 
-__all__ = ["Graph", "as_graph", "read_edgelist"]
+__all__ = ["Graph", "as_graph", "read_binary_graph", "read_edgelist"]
 
 logger = logging.getLogger("embedkit")
 
@@ -53,9 +61,15 @@ class Graph:
     weights : ndarray of float64 or None
         Edge weights aligned with ``indices`` (all > 0), or ``None`` for an unweighted graph.
     labels : sequence of hashable
-        Original label of each node id.
+        Original label of each node id. ``range(n)`` (node ids are the labels, as for the
+        binary inputs and integer edge lists numbered ``0..n-1``) is kept as a range: no
+        per-node Python objects and no label dictionary.
     directed : bool
         Whether edges are directed (an undirected graph is stored symmetrised).
+    check_labels : bool, default True
+        Check that the labels are unique now (which builds :attr:`label_to_id`). ``False``
+        is for labels unique by construction, such as the output of a factorization: a large
+        graph then holds no label dictionary until a query needs one.
 
     Attributes
     ----------
@@ -64,7 +78,7 @@ class Graph:
         Edges as the user sees them: arcs for a directed graph, unordered pairs (self-loops
         once) for an undirected one.
     label_to_id : dict
-        Node id of each label.
+        Node id of each label (built on first use).
 
     Examples
     --------
@@ -81,19 +95,35 @@ class Graph:
         labels: Sequence[Hashable],
         *,
         directed: bool,
+        check_labels: bool = True,
     ) -> None:
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
         self.weights = None if weights is None else np.ascontiguousarray(weights, np.float64)
-        self.labels = list(labels)
+        identity = isinstance(labels, range) and labels.start == 0 and labels.step == 1
+        self.labels: Sequence[Hashable] = labels if identity else list(labels)
         self.directed = bool(directed)
         if self.indptr.size != len(self.labels) + 1:
             raise ValueError("indptr must have len(labels) + 1 entries")
         if self.weights is not None and self.weights.size != self.indices.size:
             raise ValueError("weights must align with indices")
-        self.label_to_id = {lab: i for i, lab in enumerate(self.labels)}
-        if len(self.label_to_id) != len(self.labels):
-            raise ValueError("node labels must be unique")
+        self._label_to_id: dict | None = None
+        if check_labels and not identity:
+            _ = self.label_to_id  # checks uniqueness
+
+    @property
+    def identity_labels(self) -> bool:
+        """Whether the labels are the node ids ``0..n-1`` (no label dictionary needed)."""
+        return isinstance(self.labels, range)
+
+    @property
+    def label_to_id(self) -> dict:
+        if self._label_to_id is None:
+            index = {lab: i for i, lab in enumerate(self.labels)}
+            if len(index) != len(self.labels):
+                raise ValueError("node labels must be unique")
+            self._label_to_id = index
+        return self._label_to_id
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -132,7 +162,14 @@ class Graph:
     def node_ids(self, nodes: Iterable[Hashable]) -> np.ndarray:
         """Ids of the given node labels; an unknown label raises a ``KeyError`` naming it."""
         out = []
-        get = self.label_to_id.get
+        if self.identity_labels:
+            n = self.n_nodes
+
+            def get(node):
+                ok = isinstance(node, (int, np.integer)) and not isinstance(node, bool)
+                return int(node) if ok and 0 <= node < n else None
+        else:
+            get = self.label_to_id.get
         for node in nodes:
             i = get(node)
             if i is None:
@@ -189,39 +226,16 @@ def _from_arrays(
     *,
     directed: bool,
     duplicates: str,
+    check_labels: bool = True,
 ) -> Graph:
-    """CSR from id arrays (weights already validated)."""
+    """CSR from id arrays (weights already validated); see :func:`.csr.build_csr`."""
     n = len(labels)
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    if w is not None:
-        keep = w > 0
-        if not keep.all():
-            logger.info("dropping %d zero-weight edges", int((~keep).sum()))
-            src, dst, w = src[keep], dst[keep], w[keep]
-    if not directed:
-        loop = src == dst
-        src, dst = np.concatenate([src, dst[~loop]]), np.concatenate([dst, src[~loop]])
-        if w is not None:
-            w = np.concatenate([w, w[~loop]])
-    key = src * max(n, 1) + dst
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    if w is not None:
-        w = w[order]
-        if duplicates == "sum":
-            w = np.add.reduceat(w, starts) if starts.size else w[:0]
-        else:
-            w = np.maximum.reduceat(w, starts) if starts.size else w[:0]
-    key = key[starts]
-    rows = key // max(n, 1)
-    indices = (key - rows * max(n, 1)).astype(np.int32)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return Graph(indptr, indices, w, labels, directed=directed)
+    if w is not None and not (w > 0).all():
+        logger.info("dropping %d zero-weight edges", int((w <= 0).sum()))
+    indptr, indices, weights = build_csr(src, dst, w, n, directed=directed,
+                                         duplicates=duplicates)
+    return Graph(indptr, indices, weights, labels, directed=directed,
+                 check_labels=check_labels)
 
 
 def _factorize(src_labels: Sequence[Hashable], dst_labels: Sequence[Hashable],
@@ -280,6 +294,7 @@ def as_graph(
           ``source``/``target``, else ``src``/``dst``, else the first two) and an optional
           weight column (``weight``; else a third column if there are exactly three);
         * a path to an edge-list file (see :func:`read_edgelist`; ``read_kwargs`` go there);
+        * a path to a binary graph file, ``.npz`` or ``.npy`` (see :func:`read_binary_graph`);
         * a list of ``(u, v)`` or ``(u, v, weight)`` tuples.
     directed : bool or None
         ``None``: a networkx graph keeps its own kind, everything else is undirected (as in
@@ -325,6 +340,13 @@ def as_graph(
             raise ValueError("weighted=True but the Graph has no weights")
         return data
     if isinstance(data, (str, os.PathLike)):
+        name = os.fspath(data)
+        if name.lower().endswith((".npz", ".npy")):
+            if read_kwargs:
+                raise TypeError(f"unexpected arguments for a binary graph file: "
+                                f"{sorted(read_kwargs)}")
+            return read_binary_graph(name, directed=bool(directed), weighted=weighted,
+                                     duplicates=duplicates)
         return read_edgelist(data, directed=bool(directed), weighted=weighted,
                              duplicates=duplicates, **read_kwargs)
     if read_kwargs:
@@ -522,6 +544,20 @@ def _sniff(path: str, comment: str | None) -> tuple[str, list[str] | None]:
     return r"\s+", None
 
 
+def _second_data_line(path: str, sep: str, comment: str | None) -> list[str] | None:
+    """The fields of the second data line (the first after a header), if any."""
+    seen = 0
+    with open_text(path) as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if not line.strip() or (comment and line.lstrip().startswith(comment)):
+                continue
+            seen += 1
+            if seen == 2:
+                return _split_fn(sep)(line.strip() if sep == r"\s+" else line)
+    return None
+
+
 def _locate_error(path: str, sep: str, header: bool, comment: str | None, ncols: int,
                   weighted: bool) -> None:
     """Scan the file line by line and raise a ValueError naming the first bad line."""
@@ -663,6 +699,15 @@ def read_edgelist(
     if weighted and ncols < 3:
         raise ValueError(f"{name}: weighted=True but the file has no weight column")
     use_w = ncols == 3 and weighted is not False
+    sample = _second_data_line(name, sep, comment) if header else first
+    if nodetype in (None, int) and sample is not None and len(sample) == ncols and all(
+            _INT_RE.match(x.strip()) for x in sample[:2]) and (
+            nodetype is int or plain_integer_file(name, sep=sep, comment=comment,
+                                                  ncols=ncols, header=bool(header))):
+        fast = int_edge_arrays(name, sep=sep, header=bool(header), comment=comment,
+                               ncols=ncols, use_w=use_w)
+        if fast is not None:
+            return _int_graph(name, *fast, directed=directed, duplicates=duplicates)
     try:
         df = pd.read_csv(
             name, sep=sep, header=None, skiprows=0, comment=comment, dtype=str,
@@ -695,9 +740,86 @@ def read_edgelist(
     s, t, labels = _factorize(src_s, dst_s)
     labels = _convert_labels([str(x) for x in labels], nodetype)
     g = _from_arrays(s, t, w, labels, directed=directed, duplicates=duplicates)
-    logger.info("read %s: %d nodes, %d edges (%s, %s)", name, g.n_nodes, g.n_edges,
-                "directed" if directed else "undirected",
+    _log_read(name, g)
+    return _finish(g, name)
+
+
+def _log_read(name: str, g: Graph) -> None:
+    logger.info("read %s: %d nodes, %d arcs (%s, %s)", name, g.n_nodes, g.n_arcs,
+                "directed" if g.directed else "undirected",
                 "weighted" if g.weighted else "unweighted")
+
+
+def _int_graph(name: str, src: np.ndarray, dst: np.ndarray, w: np.ndarray | None, *,
+               directed: bool, duplicates: str) -> Graph:
+    """The integer fast path of :func:`read_edgelist` (no Python object per field)."""
+    if w is not None:
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name}: edge {k + 1} ({src[k]} -> {dst[k]}): weight "
+                             f"{float(w[k])!r} is not finite and >= 0")
+    s, t, labels = int_labels(src, dst)
+    del src, dst
+    g = _from_arrays(s, t, w, labels, directed=directed, duplicates=duplicates,
+                     check_labels=False)  # distinct ints by construction
+    _log_read(name, g)
+    return _finish(g, name)
+
+
+def read_binary_graph(path: str | os.PathLike, *, directed: bool = False,
+                      weighted: bool | None = None, duplicates: str = "max") -> Graph:
+    """Read a graph from a binary file, without a text pass or a label dictionary.
+
+    Node labels are the ids ``0..n-1`` (``Graph.labels`` is ``range(n)``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        * ``.npz`` written by ``scipy.sparse.save_npz`` (CSR, CSC or COO): the adjacency
+          matrix, row -> column, weights from its values (all ones: unweighted);
+        * ``.npz`` written by :func:`embedkit.contexts.graph_files.save_edges`: arrays
+          ``src``, ``dst``, optional ``weight`` and ``n_nodes``;
+        * ``.npy``: an integer array of shape ``(m, 2)``, one edge per row (unweighted).
+    directed, weighted, duplicates
+        As in :func:`as_graph`.
+
+    Returns
+    -------
+    Graph
+
+    Raises
+    ------
+    ValueError
+        A malformed, truncated or foreign file, ids out of range, a matrix that is not square,
+        NaN, infinite or negative weights, or no edges (the message names the file).
+    """
+    _check_options(directed, weighted, duplicates)
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"graph file not found: '{name}'")
+    if os.path.isdir(name):
+        raise ValueError(f"'{name}' is a directory, not a graph file")
+    if name.lower().endswith(".npy"):
+        src, dst, n = read_npy_edges(name)
+        if weighted:
+            raise ValueError(f"{name}: weighted=True but an .npy edge file has no weights")
+        g = _from_arrays(src, dst, None, range(n), directed=directed, duplicates=duplicates)
+    else:
+        kind, arrays = read_npz(name)
+        if kind == "sparse":
+            try:
+                g = _from_sparse(arrays["matrix"], directed, weighted, duplicates)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        else:
+            w = arrays["weight"]
+            if weighted and w is None:
+                raise ValueError(f"{name}: weighted=True but the archive has no weight array")
+            g = _from_arrays(arrays["src"], arrays["dst"], None if weighted is False else w,
+                             range(arrays["n_nodes"]), directed=directed,
+                             duplicates=duplicates)
+    _log_read(name, g)
     return _finish(g, name)
 
 from_arrays, INT_RE = _from_arrays, _INT_RE  # public names for embedkit.eval.graphs

@@ -13,13 +13,19 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from embedkit._io import open_binary, open_text
 from embedkit.contexts.base import SeqBatch
+from embedkit.contexts.textstream import (
+    DEFAULT_CACHE_BYTES,
+    FirstSeen,
+    IdStream,
+    estimate_id_bytes,
+    vocab_encoder,
+)
 from embedkit.validation import check_positive_int as _check_positive_int
 from embedkit.vocab import Vocab
 
@@ -64,6 +70,7 @@ def _findall_unicode(text: str) -> list[str]:
         w = f"[\\w{_combining_mark_ranges()}]"
         _unicode_findall = re.compile(f"{w}+(?:'{w}+)*{_POSSESSIVE}").findall
     return _unicode_findall(text)
+
 
 
 def _tokenize_keep_case(line: str) -> list[str]:
@@ -278,11 +285,22 @@ class TextCorpus:
         If given, sentences longer than this are split into consecutive pieces of at most this
         many tokens (context windows do not cross the cuts). Nothing is ever truncated: by
         default a sentence of any length is kept whole.
-    cache_bytes : int, default 256 MiB
-        Memory budget for keeping the *encoded* batches (int32 ids + offsets) after the first
-        full pass, so later epochs skip reading, tokenizing and encoding. A corpus whose ids
-        exceed the budget (about 60M tokens for 256 MiB) is streamed every epoch; 0 always
-        streams. Memory stays bounded either way, and results are identical.
+    cache_bytes : int, default 16 MiB
+        Memory budget for keeping the *encoded* corpus (int32 ids and sentence lengths, about
+        4 bytes per token) that the vocabulary pass produces, so that epochs skip reading,
+        tokenizing and encoding. Beyond the budget the encoded corpus goes to the on-disk id
+        stream (see ``disk_cache``), so resident memory does not grow with the corpus.
+    disk_cache : bool, default True
+        Write the encoded corpus beyond ``cache_bytes`` to a temporary file in ``tmp_dir``
+        (about 4 bytes per token, written once by :meth:`build_vocab`, read back every epoch;
+        the file is unlinked as soon as it is created, so it never shows in the directory and
+        its space is freed by :meth:`close`, by garbage collection, or when the process ends).
+        ``False`` re-reads and tokenizes the source every epoch instead (no disk space, but a
+        Python reader that the kernel may wait for). Results are identical either way.
+    tmp_dir : str or os.PathLike, optional
+        Directory of the id stream; default :func:`tempfile.gettempdir` (``$TMPDIR``). An
+        unwritable or missing directory, or one with too little free space for a file source,
+        raises an ``OSError`` from :meth:`build_vocab`, before any training.
 
     Attributes
     ----------
@@ -319,7 +337,9 @@ class TextCorpus:
         lowercase: bool | None = None,
         batch_words: int = 100_000,
         max_sentence_length: int | None = None,
-        cache_bytes: int = 256 * 2**20,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        disk_cache: bool = True,
+        tmp_dir: str | os.PathLike | None = None,
     ) -> None:
         if lowercase is not None and not isinstance(lowercase, bool):
             raise TypeError(f"lowercase must be True, False or None, got {lowercase!r}")
@@ -333,9 +353,16 @@ class TextCorpus:
         if not isinstance(cache_bytes, (int, np.integer)) or cache_bytes < 0:
             raise ValueError(f"cache_bytes must be a non-negative int, got {cache_bytes!r}")
         self.cache_bytes = int(cache_bytes)
+        if not isinstance(disk_cache, (bool, np.bool_)):
+            raise TypeError(f"disk_cache must be True or False, got {disk_cache!r}")
+        self.disk_cache = bool(disk_cache)
+        if tmp_dir is not None and not isinstance(tmp_dir, (str, os.PathLike)):
+            raise TypeError(f"tmp_dir must be a directory path or None, got {tmp_dir!r}")
+        self.tmp_dir = None if tmp_dir is None else os.fspath(tmp_dir)
         self._cache: tuple[Vocab, list[SeqBatch]] | None = None
-        # provisional ids from the counting pass: (keys in first-seen order, batches)
-        self._counted: tuple[list, list[tuple[np.ndarray, np.ndarray, int]]] | None = None
+        # provisional ids from the counting pass: keys in first-seen order, encoded corpus
+        self._counted: tuple[list, IdStream] | None = None
+        self._remap: tuple[Vocab, np.ndarray] | None = None
         self.path: Path | None = None
         self._source: Iterable[str] | Iterable[Sequence[Hashable]] | None = None
         self.n_raw_tokens: int | None = None
@@ -483,33 +510,38 @@ class TextCorpus:
         """
         # One pass tokenizes, counts and encodes: every distinct token gets a provisional id in
         # order of first appearance, the counts are bincounts of those ids, and the encoded
-        # batches are kept (within ``cache_bytes``) so the first epoch only has to renumber
-        # them to the vocabulary's ids instead of reading and tokenizing the corpus again.
-        index = _FirstSeen()
+        # batches are kept (``cache_bytes`` in memory, the rest in the on-disk id stream) so
+        # epochs only renumber them to the vocabulary's ids instead of reading and tokenizing
+        # the corpus again.
+        self.close()
+        stream = IdStream(self.cache_bytes, self.disk_cache, self.tmp_dir)
+        if self.path is not None and self.disk_cache:
+            expected = estimate_id_bytes(str(self.path))
+            if expected > self.cache_bytes:  # fail on a bad tmp_dir before reading anything
+                stream.open(expected)
+        index = FirstSeen()
         counts = np.zeros(0, dtype=np.int64)
-        kept: list[tuple[np.ndarray, np.ndarray, int]] | None = [] if self.cache_bytes else None
-        size = 0
         n_tokens = 0
         n_sentences = 0
         try:
-            for ids, lengths, n_raw, n_sent in self._id_batches(index.lookup):
+            for ids, lengths, n_raw, n_sent in self._id_batches(index.encode):
                 if len(index) > counts.size:
                     counts = np.concatenate((counts, np.zeros(len(index) - counts.size,
                                                               dtype=np.int64)))
                 counts += np.bincount(ids, minlength=counts.size)
                 n_tokens += n_raw
                 n_sentences += n_sent
-                if kept is not None:
-                    size += ids.nbytes + lengths.nbytes
-                    if size <= self.cache_bytes:
-                        kept.append((ids, lengths, n_raw))
-                    else:
-                        kept = None  # over budget: the first epoch streams the corpus again
+                stream.add(ids, lengths, n_raw)
         except TypeError as exc:
+            stream.close()
             if "unhashable" not in str(exc):
                 raise
             raise TypeError(f"tokens must be hashable values such as str: {exc}") from exc
+        except BaseException:
+            stream.close()
+            raise
         if n_tokens == 0:
+            stream.close()
             where = f"'{self.path}'" if self.path is not None else "the source"
             raise ValueError(
                 f"cannot build a vocabulary: the corpus is empty (no tokens in {where})"
@@ -520,9 +552,32 @@ class TextCorpus:
         )
         self.n_raw_tokens = n_tokens
         self.n_sentences = n_sentences
-        self._counted = None if kept is None else (keys, kept)
+        if stream.complete and (stream.memory or stream.on_disk):
+            self._counted = (keys, stream)
+        else:
+            stream.close()
         self._cache = None
+        self._remap = None
         return vocab
+
+    def close(self) -> None:
+        """Release the encoded corpus (memory and the on-disk id stream).
+
+        Training calls it when it is done; later epochs would read and tokenize the source
+        again. Calling it twice is harmless.
+        """
+        if self._counted is not None:
+            self._counted[1].close()
+        self._counted = None
+        self._cache = None
+        self._remap = None
+
+    @property
+    def id_stream_bytes(self) -> int:
+        """Bytes of the encoded corpus held in the on-disk id stream (0 if none)."""
+        if self._counted is None or not self._counted[1].on_disk:
+            return 0
+        return int(self._counted[1].size)
 
     def tokens_per_epoch(self, vocab: Vocab) -> int:
         """Raw tokens per epoch (in- and out-of-vocabulary), as counted by :meth:`build_vocab`.
@@ -572,48 +627,49 @@ class TextCorpus:
         if self._cache is not None and self._cache[0] is vocab:
             yield from self._cache[1]
             return
+        kept: list[SeqBatch] | None = None
         if self._counted is not None:  # renumber the batches the counting pass encoded
-            keys, counted = self._counted
-            self._counted = None  # handed over: freed batch by batch as they are renumbered
-            get = vocab.key_to_index.get
-            remap = np.fromiter((get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
-            source = _renumbered(counted, remap)
+            keys, stream = self._counted
+            if self._remap is None or self._remap[0] is not vocab:
+                get = vocab.key_to_index.get
+                self._remap = (vocab, np.fromiter((get(k, -1) for k in keys), dtype=np.int32,
+                                                  count=len(keys)))
+            remap = self._remap[1]
+            if stream.on_disk:  # read back every epoch: nothing grows in memory
+                for ids, lengths, n_raw in stream:
+                    yield _encode(remap[ids], lengths, n_raw)
+                return
+            # in memory: handed over, freed batch by batch as they are renumbered
+            self._counted = None
+            source = _renumbered(stream.memory, remap)
+            kept = []
         else:
-            get = vocab.key_to_index.get
-            missing = repeat(-1)  # map(get, tokens, missing) calls get(token, -1)
             source = (_encode(ids, lengths, n_raw) for ids, lengths, n_raw, _ in
-                      self._id_batches(lambda tokens: map(get, tokens, missing)))
-        kept: list[SeqBatch] | None = [] if self.cache_bytes else None
-        size = 0
+                      self._id_batches(vocab_encoder(vocab.key_to_index)))
         for batch in source:
             if kept is not None:
-                size += batch.ids.nbytes + batch.offsets.nbytes
-                if size <= self.cache_bytes:
-                    kept.append(batch)
-                else:
-                    kept = None  # over budget: keep streaming every epoch
+                kept.append(batch)
             yield batch
         if kept is not None:
             self._cache = (vocab, kept)
-            self._counted = None  # the final batches replace the provisional ones
 
     def _id_batches(
-        self, lookup: Callable[[Sequence[Hashable]], Iterable[int]]
+        self, encode: Callable[..., np.ndarray]
     ) -> Iterator[tuple[np.ndarray, np.ndarray, int, int]]:
         """``(ids, sentence lengths, raw tokens, raw sentences)`` per batch of whole sentences.
 
-        ``lookup`` maps a sentence's tokens to ints. Sentences longer than
+        ``encode`` maps tokens (and an optional count) to an int32 array. Sentences longer than
         ``max_sentence_length`` count as several (the cuts end context windows).
         """
         target = self.batch_words
         msl = self.max_sentence_length
-        ids: list[int] = []
+        ids: list[Hashable] = []
         lengths: list[int] = []
         n_raw = 0
         n_sent = 0
         for tokens in self._raw_sentences():
             n = len(tokens)
-            ids += lookup(tokens)
+            ids += tokens
             if msl is not None and n > msl:
                 full, rest = divmod(n, msl)
                 lengths += [msl] * full
@@ -624,22 +680,10 @@ class TextCorpus:
             n_raw += n
             n_sent += 1
             if n_raw >= target:
-                yield (np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64), n_raw,
-                       n_sent)
+                yield encode(ids, len(ids)), np.array(lengths, dtype=np.int64), n_raw, n_sent
                 ids, lengths, n_raw, n_sent = [], [], 0, 0
         if n_raw:
-            yield np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64), n_raw, n_sent
-
-
-class _FirstSeen(dict):
-    """``{token: id}`` handing out ids in order of first appearance (``lookup`` runs in C)."""
-
-    def __missing__(self, key: Hashable) -> int:
-        self[key] = n = len(self)
-        return n
-
-    def lookup(self, tokens: Sequence[Hashable]) -> Iterable[int]:
-        return map(self.__getitem__, tokens)
+            yield encode(ids, len(ids)), np.array(lengths, dtype=np.int64), n_raw, n_sent
 
 
 def _renumbered(counted: list[tuple[np.ndarray, np.ndarray, int]],

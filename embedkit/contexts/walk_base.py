@@ -35,6 +35,44 @@ __all__ = ["WalkGenerator", "WalkShard", "CHUNK_WALKS"]
 CHUNK_WALKS = 64
 
 
+def int_array(values) -> np.ndarray | None:
+    """``values`` as an int64 array if they all are (non-bool) ints, else ``None``."""
+    if isinstance(values, range):
+        return np.arange(values.start, values.stop, values.step, dtype=np.int64)
+    if not len(values) or isinstance(values[0], (bool, np.bool_)):
+        return None
+    try:
+        a = np.asarray(values)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return a.astype(np.int64, copy=False) if a.ndim == 1 and a.dtype.kind in "iu" else None
+
+
+def int_label_mapping(labels, keys) -> np.ndarray | None:
+    """Vocabulary id of every node (-1 if none) for integer labels, by sorting (no dict).
+
+    ``None`` when the labels or keys are not all integers, or a key is not a label: the caller
+    then maps through the vocabulary's dictionary.
+    """
+    lab = int_array(labels)
+    key = None if lab is None else int_array(keys)
+    if key is None:
+        return None
+    mapping = np.full(lab.size, -1, dtype=np.int32)
+    if isinstance(labels, range):  # ids are the labels
+        node = key - labels.start
+    else:
+        sorter = np.argsort(lab, kind="stable")
+        pos = np.searchsorted(lab, key, sorter=sorter).clip(max=lab.size - 1)
+        node = sorter[pos]
+        if not np.array_equal(lab[node], key):
+            return None  # a key that is not a label: let the dictionary path decide
+    if node.size and (node.min() < 0 or node.max() >= lab.size):
+        return None
+    mapping[node] = np.arange(key.size, dtype=np.int32)
+    return mapping
+
+
 @njit(nogil=True, cache=True)
 def _compact(out, lengths, walk_length, ids, offsets):
     """Pack the fixed-stride walk buffer into CSR (``ids``, ``offsets``)."""
@@ -162,9 +200,11 @@ class WalkGenerator:
     def _mapping(self, vocab: Vocab) -> np.ndarray:
         if self._mapping_cache is not None and self._mapping_cache[0] == id(vocab):
             return self._mapping_cache[1]
-        get = vocab.key_to_index.get
-        mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
-                              count=self.graph.n_nodes)
+        mapping = int_label_mapping(self.graph.labels, vocab.index_to_key)
+        if mapping is None:
+            get = vocab.key_to_index.get
+            mapping = np.fromiter((get(lab, -1) for lab in self.graph.labels), dtype=np.int32,
+                                  count=self.graph.n_nodes)
         self._mapping_cache = (id(vocab), mapping)
         return mapping
 

@@ -187,8 +187,13 @@ class SGNSModel(BaseEstimator):
     def _fit_data(self, data, *, client=None, **distributed_options):
         """``fit`` for every estimator: one process, or Dask block rotation with a client."""
         self._engine_config()  # validate engine parameters before any data work
-        return self.fit_generator(self.make_generator(data), client=client,
-                                  **distributed_options)
+        generator = self.make_generator(data)
+        try:
+            return self.fit_generator(generator, client=client, **distributed_options)
+        finally:
+            close = getattr(generator, "close", None)
+            if callable(close):  # e.g. a TextCorpus's on-disk id stream
+                close()
 
     def fit_generator(self, generator: ContextGenerator, *, client=None, trainer=None,
                       **distributed_options):

@@ -149,7 +149,10 @@ class Word2Vec(SGNSModel):
         ----------
         corpus : str, os.PathLike or iterable
             A text file (plain or gzip; one sentence per line; streamed), a re-iterable of
-            strings (sentences), or a re-iterable of token lists.
+            strings (sentences), or a re-iterable of token lists; or a
+            :class:`~embedkit.contexts.text.TextCorpus`, whose reader options (``tokenizer``,
+            ``batch_words``, ``cache_bytes``, ``disk_cache``, ``tmp_dir``...) are then used
+            instead of this estimator's.
         y : ignored
         client : dask.distributed.Client, optional
             Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`; the
@@ -169,6 +172,8 @@ class Word2Vec(SGNSModel):
     def _make_generator(self, corpus):
         from embedkit.contexts.text import TextCorpus
 
+        if isinstance(corpus, TextCorpus):  # reader options (tmp_dir, disk_cache, ...) set there
+            return corpus
         return TextCorpus(
             corpus, tokenizer=self.tokenizer, batch_words=self.batch_words,
             max_sentence_length=self.max_sentence_length,
