@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from embedkit import persist as _persist
 from embedkit import queries as _queries
@@ -26,6 +25,9 @@ from embedkit.index import ExactIndex, make_index, row_norms
 from embedkit.keyed import KeyedMixin
 from embedkit.persist import FORMAT_NAME, FORMAT_VERSION
 from embedkit.validate import as_counts, as_keys, as_matrix, topn_count
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Embeddings"]
 
@@ -282,6 +284,8 @@ class Embeddings(KeyedMixin):
         >>> df.shape, df.loc["b"].tolist()
         ((2, 2), [3.0, 4.0])
         """
+        import pandas as pd  # imported on use: `import embedkit` does not load pandas
+
         index = pd.Index(self._index_to_key, name="key", tupleize_cols=False)
         return pd.DataFrame(self._vectors, index=index, columns=range(self.dim), copy=True)
 

@@ -11,7 +11,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from embedkit import interop as _interop
 from embedkit import plot as _plot
@@ -530,6 +529,8 @@ class KeyedMixin:
         >>> sum(len(c.get_offsets()) for c in fig.axes[0].collections)
         3
         """
+        import pandas as pd  # imported on use: `import embedkit` does not load pandas
+
         if isinstance(labels, pd.Series):
             labels = labels.to_dict()
         if keys is None:
@@ -581,6 +582,8 @@ class KeyedMixin:
         >>> open(paths["metadata"]).read()
         'x\\ny\\n'
         """
+        import pandas as pd
+
         n = _words._resolve_limit(limit, len(self))
         keys = self._index_to_key[:n]
         columns: dict[str, list[Any]] = {}

@@ -142,3 +142,19 @@ def test_no_private_name_is_imported_across_modules():
                     and last != "_io":
                 found.append(f"{rel}:{line} imports {target}.{last}")
     assert found == []
+
+
+def test_import_embedkit_loads_no_pandas_or_scipy_sparse():
+    """``import embedkit`` stays light (issue 20: ~40 MB of peak RSS at import): pandas,
+    scipy.sparse and scikit-learn load when a function that needs them runs, not before."""
+    import subprocess
+    import sys
+
+    code = ("import sys, embedkit, embedkit.eval; "
+            "print(sorted(m for m in ('pandas', 'scipy.sparse', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    # and the lazily exported names still resolve
+    from embedkit import eval as ev
+    assert callable(ev.evaluate_word_pairs) and callable(ev.node_classification)
+    assert "link_prediction" in dir(ev)

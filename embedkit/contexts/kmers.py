@@ -46,9 +46,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from embedkit.contexts.base import SeqBatch
 from embedkit.contexts.fasta import SequenceSource, check_sequence_source, read_sequences
@@ -77,6 +77,9 @@ from embedkit.contexts.kmer_shards import KmerShard, kmer_shards
 from embedkit.rng import derive_seed
 from embedkit.validation import check_int
 from embedkit.vocab import Vocab
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = [
     "KmerCorpus",
@@ -495,6 +498,8 @@ class KmerCorpus:
         stats = np.zeros(2, dtype=np.int64)
         state = np.ones(1, dtype=np.uint64)
         div = 2 if self.reverse_complement else 1
+        import scipy.sparse as sp  # imported on use: `import embedkit` does not load scipy
+
         blocks: list[sp.coo_matrix] = []
         n_rows = 0
         for batch in self._stream(source, segments):

@@ -19,12 +19,14 @@ import os
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from embedkit._io import open_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AnalogyResult",
@@ -646,6 +648,8 @@ def evaluate_analogies(
 
     correct = np.bincount(sec[hits], minlength=len(names)).astype(np.int64)
     total = np.bincount(sec, minlength=len(names)).astype(np.int64)
+    import pandas as pd  # imported on use
+
     per_section = pd.DataFrame(
         {
             "section": pd.Series(names, dtype=object),
