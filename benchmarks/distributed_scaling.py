@@ -122,7 +122,7 @@ def _rest_text(make, corpus, client, args, evaluate):
 
 def graph_benchmark(client, args):
     try:
-        from embedkit.contexts.graph import read_edgelist
+        from embedkit.contexts.edgelist import read_edgelist
         from embedkit.eval.graphs import node_classification
         from embedkit.models.node2vec import Node2Vec
     except ImportError as exc:

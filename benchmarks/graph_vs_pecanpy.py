@@ -62,7 +62,7 @@ EMBEDKIT_WORKER = r"""
 import json, resource, sys, time
 import numpy as np
 t_start = time.perf_counter()
-from embedkit.contexts.graph import read_edgelist
+from embedkit.contexts.edgelist import read_edgelist
 from embedkit.contexts.walks import RandomWalks
 from embedkit.models.node2vec import Node2Vec
 cfg = json.loads(sys.argv[1])

@@ -12,7 +12,7 @@ __all__ = ["register"]
 
 
 def _cmd_train_graph(args: argparse.Namespace) -> int:
-    from embedkit.contexts.graph import read_binary_graph, read_edgelist
+    from embedkit.contexts.edgelist import read_binary_graph, read_edgelist
     from embedkit.models.node2vec import Node2Vec
 
     if args.edges.lower().endswith((".npz", ".npy")):

@@ -7,8 +7,9 @@ is :class:`~embedkit.contexts.base.Shardable` (walk generators get both from
 """
 
 from embedkit.contexts.base import ContextGenerator, SeqBatch, Shardable, make_batch
+from embedkit.contexts.edgelist import read_edgelist
 from embedkit.contexts.fasta import SequenceRecord, read_sequences
-from embedkit.contexts.graph import Graph, as_graph, read_edgelist
+from embedkit.contexts.graph import Graph, as_graph
 from embedkit.contexts.kmers import KmerCorpus
 from embedkit.contexts.metapath import MetapathWalks, read_node_types
 from embedkit.contexts.text import TextCorpus, default_tokenizer

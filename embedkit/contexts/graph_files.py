@@ -5,7 +5,7 @@
   (arrays ``src``, ``dst``, optional ``weight`` and ``n_nodes``).
 * :func:`read_npy_edges`: an ``.npy`` integer array of shape ``(m, 2)``, one edge per row.
 * :func:`int_edge_arrays`: the integer fast path of
-  :func:`~embedkit.contexts.graph.read_edgelist`: node columns parsed straight into int64
+  :func:`~embedkit.contexts.edgelist.read_edgelist`: node columns parsed straight into int64
   arrays (no Python string per field), used when every node name is a plain decimal integer.
 * :func:`int_labels`: node ids that already are ``0..n-1`` are used as they are
   (``labels = range(n)``); other integers are numbered in order of first appearance.
@@ -39,7 +39,8 @@ _SEP_RE = {"\t": rb"[ ]*\t[ ]*", ",": rb"[ ]*,[ ]*", r"\s+": rb"[ \t]+"}
 def plain_integer_file(path: str, *, sep: str, comment: str | None, ncols: int,
                        header: bool) -> bool:
     """Whether every data line's two node fields are plain decimal integers (``"7"``, not
-    ``"007"``, ``"+7"`` or ``"7.0"``), the rule of :func:`~embedkit.contexts.graph.read_edgelist`.
+    ``"007"``, ``"+7"`` or ``"7.0"``), the rule of
+    :func:`~embedkit.contexts.edgelist.read_edgelist`.
 
     Lines are counted with regular expressions over 8 MiB blocks of bytes (no Python object
     per line): every line must be blank, a comment, the header, or a good edge line.

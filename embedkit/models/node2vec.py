@@ -200,7 +200,7 @@ class Node2Vec(SGNSModel):
         ----------
         graph : networkx graph, scipy.sparse matrix, pandas DataFrame, path or Graph
             Anything :func:`embedkit.contexts.graph.as_graph` accepts (an edge-list path is
-            read with :func:`~embedkit.contexts.graph.read_edgelist`).
+            read with :func:`~embedkit.contexts.edgelist.read_edgelist`).
         y : ignored
         client : dask.distributed.Client, optional
             Train on a Dask cluster by block rotation (see :mod:`embedkit.distributed`).
