@@ -459,3 +459,23 @@ def test_any_generator_trains_on_dask_through_the_generic_estimator(client):
     assert [type(s).__name__ for s in plan_shards(_Cycles(), 4)] == ["GeneratorShard"]
     two = SGNS(_Cycles(), **kw).fit(client=client, blocks=2)
     assert two.blocks_.n_blocks == 2 and len(two.embeddings_) == 30
+
+
+def test_text_corpus_is_shardable_and_its_shards_cover_the_corpus(tmp_path):
+    """TextCorpus implements ``shards()`` itself (no special case in the planner): a plain file
+    splits into byte ranges whose lines, concatenated, are the file's lines, each exactly once."""
+    from embedkit.contexts.base import Shardable
+    from embedkit.contexts.text import TextCorpus
+
+    lines = [f"w{i} x{i % 7} y{i % 3}" for i in range(200)]
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n")
+    corpus = TextCorpus(path, cache_bytes=0, disk_cache=False)
+    assert isinstance(corpus, Shardable)
+    shards = corpus.shards(3)
+    assert len(shards) == 3
+    got = [" ".join(t) for s in shards for t in s.corpus.sentences()]
+    assert got == lines
+    assert all(s.options["cache_bytes"] == 0 and s.options["disk_cache"] is False for s in shards)
+    mem = TextCorpus([line.split() for line in lines])
+    assert [len(s.corpus.source) for s in mem.shards(4)] == [50, 50, 50, 50]

@@ -416,6 +416,23 @@ class TextCorpus:
             raise error from exc
         return path
 
+    @property
+    def source(self) -> Iterable[str] | Iterable[Sequence[Hashable]] | None:
+        """The in-memory re-iterable this corpus reads (``None`` for a file: see ``path``)."""
+        return self._source
+
+    def shards(self, n_shards: int | None = None) -> list:
+        """Split into shards for distributed training (the ``Shardable`` protocol).
+
+        A plain text file splits into byte ranges (lines belong to the range holding their
+        first byte), a :class:`~embedkit.contexts.text_shards.TextFiles` set into one shard per
+        file, a list of sentences into slices; a gzip file or any other iterable is one shard.
+        Each shard reads with this corpus's options (tokenizer, batching, reader caches).
+        """
+        from embedkit.contexts.text_shards import text_shards
+
+        return text_shards(self, n_shards)
+
     def __repr__(self) -> str:
         src = f"'{self.path}'" if self.path is not None else f"<{type(self._source).__name__}>"
         return (

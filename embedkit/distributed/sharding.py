@@ -22,8 +22,9 @@ over shards and set on the client's generator (:func:`apply_facts`), as its own 
 would set them.
 
 A generator that is :class:`~embedkit.contexts.base.Shardable` (walks, metapath walks, k-mer
-corpora, your own) splits itself; text corpora are split here (:mod:`text_shards`); anything else
-trains as one shard. Encoded batches are cached per worker (:mod:`embedkit.distributed.cache`).
+corpora, text corpora, your own) splits itself (:meth:`TextCorpus.shards
+<embedkit.contexts.text.TextCorpus.shards>`); anything else trains as one shard. Encoded
+batches are cached per worker (:mod:`embedkit.distributed.cache`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from embedkit.contexts.base import (
     shard_seed,
 )
 from embedkit.contexts.kmer_shards import KmerShard
+from embedkit.contexts.text_shards import TextFiles, TextShard
 from embedkit.contexts.walk_base import WalkShard
 from embedkit.distributed.cache import (
     cache_drop,
@@ -51,7 +53,6 @@ from embedkit.distributed.cache import (
     cached_batches,
     clear_cache,
 )
-from embedkit.distributed.text_shards import TextFiles, TextShard, text_shards
 from embedkit.vocab import Vocab
 
 __all__ = [
@@ -138,10 +139,6 @@ def plan_shards(generator, n_shards: int | None = None) -> list:
                 raise TypeError(f"{type(generator).__name__}.shards() returned {shard!r}, which "
                                 "is not a ContextShard (epoch_invariant, count, batches)")
         return shards
-    from embedkit.contexts.text import TextCorpus
-
-    if type(generator) is TextCorpus:  # (TextCorpus is not Shardable itself yet)
-        return text_shards(generator, n_shards)
     return [GeneratorShard(generator)]
 
 

@@ -131,7 +131,9 @@ def text_shards(corpus, n_shards: int | None = None) -> list[TextShard]:
     """Shards of a :class:`~embedkit.contexts.text.TextCorpus` (see :func:`plan_shards`)."""
     options = {"tokenizer": corpus.tokenizer, "lowercase": corpus.lowercase,
                "batch_words": corpus.batch_words,
-               "max_sentence_length": corpus.max_sentence_length}
+               "max_sentence_length": corpus.max_sentence_length,
+               "cache_bytes": corpus.cache_bytes, "disk_cache": corpus.disk_cache,
+               "tmp_dir": corpus.tmp_dir}  # (tmp_dir must exist on the workers too)
     if corpus.path is not None:
         path = corpus.path
         size = path.stat().st_size
@@ -144,7 +146,7 @@ def text_shards(corpus, n_shards: int | None = None) -> list[TextShard]:
         cuts = [size * s // n_shards for s in range(n_shards + 1)]
         return [TextShard(_ByteRange(str(path), a, b), options)
                 for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
-    source = getattr(corpus, "_source", None)
+    source = corpus.source
     if isinstance(source, TextFiles):
         return [TextShard(str(p), options) for p in source.paths]
     if isinstance(source, (list, tuple)) and n_shards and n_shards > 1:
