@@ -185,28 +185,59 @@ def test_bad_input_is_a_clear_error(tmp_path):
 
 # -- the per-type sampler (metapath2vec++) -------------------------------------------------------
 def test_typed_sampler_draws_only_the_positive_type():
+    """One candidate row per type, weighted by count ** power through a per-row alias table:
+    the exact distribution the tables encode, and the engine's draws (chi-square)."""
+    from scipy import stats
+    from test_samplers import draw
+
     keys = ["a1", "p1", "a2", "p2", "a3", "v1"]
     counts = [8, 7, 4, 3, 1, 1]
     types = {"a1": "A", "a2": "A", "a3": "A", "p1": "P", "p2": "P", "v1": "V"}
     vocab = Vocab(keys, counts)
-    t = TypedUnigram(types, power=0.75, resolution=64).tables(vocab)
+    t = TypedUnigram(types, power=0.75).tables(vocab)
     assert t.cand_mix == 1.0
+    assert t.cand_indptr.size == 4  # one row per type, not one per node
     for i, key in enumerate(keys):
-        row = t.cand_ids[t.cand_indptr[i]:t.cand_indptr[i + 1]]
-        assert {types[keys[j]] for j in row} == {types[key]}
+        lo, hi = t.cand_indptr[t.cand_row[i]], t.cand_indptr[t.cand_row[i] + 1]
+        row = t.cand_ids[lo:hi]
         same = [j for j, k in enumerate(keys) if types[k] == types[key]]
-        want = np.array([counts[j] ** 0.75 for j in same])
-        got = np.array([np.sum(row == j) for j in same], dtype=float)
-        np.testing.assert_allclose(got / got.sum(), want / want.sum(), atol=0.02)
+        assert sorted(row.tolist()) == same
+        want = np.array([counts[j] ** 0.75 for j in row])
+        got = alias_probabilities(t.cand_prob[lo:hi], t.cand_alias[lo:hi])
+        np.testing.assert_allclose(got, want / want.sum(), rtol=1e-12)
+    # the kernel's draws for a target of type A follow count**0.75 within A, nothing else
+    ids, mask = draw(t, 60_000, target=0)
+    a_ids = [0, 2, 4]
+    assert set(np.unique(ids).tolist()) <= set(a_ids)
+    observed = np.array([np.sum(ids == j) for j in a_ids])  # (draws of the positive masked)
+    p = np.array([counts[j] ** 0.75 for j in a_ids])
+    assert stats.chisquare(observed, p / p.sum() * observed.sum()).pvalue > 1e-3
+    q = np.array([counts[j] for j in a_ids], dtype=float)  # power 1 is rejected: the test has power
+    assert stats.chisquare(observed, q / q.sum() * observed.sum()).pvalue < 1e-6
+    assert not mask[ids == 0].any()  # the positive itself is skipped
     exact = TypedUnigram(types, power=0.0).tables(vocab)
-    assert exact.cand_ids[exact.cand_indptr[0]:exact.cand_indptr[1]].tolist() == [0, 2, 4]
+    assert exact.cand_prob.size == 0  # uniform within a type: no alias tables needed
+    lo, hi = exact.cand_indptr[exact.cand_row[1]], exact.cand_indptr[exact.cand_row[1] + 1]
+    assert exact.cand_ids[lo:hi].tolist() == [1, 3]
     assert np.allclose(alias_probabilities(exact.alias_prob, exact.alias_idx).sum(), 1.0)
     with pytest.raises(ValueError, match="node 'v1' has no type"):
         TypedUnigram({k: v for k, v in types.items() if k != "v1"}).tables(vocab)
     with pytest.raises(ValueError, match="needs node types"):
         TypedUnigram().tables(vocab)
-    with pytest.raises(ValueError, match="max_entries"):
-        TypedUnigram(types, max_entries=5).tables(vocab)
+
+
+def test_shared_candidate_rows_are_validated():
+    from embedkit.samplers.base import make_tables
+
+    w = np.ones(3)
+    with pytest.raises(ValueError, match="cand_row must hold one row number"):
+        make_tables(w, cand_indptr=[0, 2], cand_ids=[0, 1], cand_mix=1.0, cand_row=[0, 1, 0])
+    with pytest.raises(ValueError, match="cand_weights must be finite"):
+        make_tables(w, cand_indptr=[0, 2], cand_ids=[0, 1], cand_mix=1.0, cand_row=[0, 0, -1],
+                    cand_weights=[1.0, -1.0])
+    with pytest.raises(ValueError, match="positive weight"):
+        make_tables(w, cand_indptr=[0, 2], cand_ids=[0, 1], cand_mix=1.0, cand_row=[0, 0, -1],
+                    cand_weights=[0.0, 0.0])
 
 
 # -- the estimators ------------------------------------------------------------------------------

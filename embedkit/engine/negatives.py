@@ -44,13 +44,20 @@ def alias_draw(tables, state, slot):
 def draw_negative(tables, target, anchor, C, state, slot):
     """One negative for positive ``target``; ``anchor`` is the input vector used for scoring."""
     if tables.cand_mix > 0.0:
-        lo = tables.cand_indptr[target]
-        hi = tables.cand_indptr[target + 1]
-        if hi > lo and rand_float(state, slot) < tables.cand_mix:
-            k = np.int64(
-                ((next_u64(state, slot) >> np.uint64(32)) * np.uint64(hi - lo)) >> np.uint64(32)
-            )
-            return np.int64(tables.cand_ids[lo + k])
+        row = np.int64(target)
+        if tables.cand_row.shape[0] > 0:  # rows shared by many targets (e.g. one per type)
+            row = np.int64(tables.cand_row[target])
+        if row >= 0:
+            lo = tables.cand_indptr[row]
+            hi = tables.cand_indptr[row + 1]
+            if hi > lo and rand_float(state, slot) < tables.cand_mix:
+                r = next_u64(state, slot)
+                k = lo + np.int64(((r >> np.uint64(32)) * np.uint64(hi - lo)) >> np.uint64(32))
+                if tables.cand_prob.shape[0] > 0:  # weighted row: its alias table
+                    u = np.float64(r & np.uint64(0xFFFFFFFF)) * (1.0 / 4294967296.0)
+                    if u >= tables.cand_prob[k]:
+                        k = lo + np.int64(tables.cand_alias[k])
+                return np.int64(tables.cand_ids[k])
     if tables.pool <= 1:
         return alias_draw(tables, state, slot)
     if tables.pool_mix < 1.0 and rand_float(state, slot) >= tables.pool_mix:

@@ -480,8 +480,15 @@ def _check_tables(tables: SamplerTables, n: int) -> None:
         raise ValueError(
             f"sampler tables cover {tables.alias_prob.shape[0]} ids, vocabulary has {n}"
         )
-    if tables.cand_indptr.size not in (1, n + 1):
+    if tables.cand_row.size:
+        rows = tables.cand_indptr.size - 1
+        if tables.cand_row.shape != (n,) or tables.cand_row.max() >= rows:
+            raise ValueError("sampler cand_row must map every vocabulary id to a candidate row")
+    elif tables.cand_indptr.size not in (1, n + 1):
         raise ValueError("sampler candidate lists must have len(vocab) + 1 offsets")
+    if tables.cand_prob.size and (tables.cand_prob.shape != tables.cand_ids.shape
+                                  or tables.cand_alias.shape != tables.cand_ids.shape):
+        raise ValueError("sampler cand_prob/cand_alias must align with cand_ids")
 
 
 def _progress_bar(enabled: bool, total: int, unit: str):

@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from embedkit.alias import alias_probabilities, build_alias_table, vose_fill
+from embedkit.alias import alias_probabilities, build_alias_table, build_alias_tables, vose_fill
 from embedkit.vocab import Vocab
 
 __all__ = [
@@ -54,6 +54,12 @@ class SamplerTables(NamedTuple):
     excl_indptr: np.ndarray  # int64 (n + 1,), or (1,) == [0] when there are no exclusions
     excl_ids: np.ndarray  # int32 (nnz,), each row sorted ascending
     pool_mix: float = 1.0  # probability that a negative is pool-picked (when pool > 1)
+    # Shared candidate rows: target -> row of the candidate CSR (int32 (n,)); empty: row = target
+    cand_row: np.ndarray = np.zeros(0, dtype=np.int32)
+    # Weighted candidate rows: per-entry alias probability (float64) and alias position inside
+    # the row (int32), aligned with cand_ids; empty: uniform within the row
+    cand_prob: np.ndarray = np.zeros(0, dtype=np.float64)
+    cand_alias: np.ndarray = np.zeros(0, dtype=np.int32)
 
 
 class ModelState(NamedTuple):
@@ -92,8 +98,16 @@ def make_tables(
     excl_indptr: np.ndarray | None = None,
     excl_ids: np.ndarray | None = None,
     pool_mix: float = 1.0,
+    cand_row: np.ndarray | None = None,
+    cand_weights: np.ndarray | None = None,
 ) -> SamplerTables:
-    """Validate inputs and assemble a :class:`SamplerTables`."""
+    """Validate inputs and assemble a :class:`SamplerTables`.
+
+    Candidate lists are CSR rows (``cand_indptr``, ``cand_ids``), one per vocabulary id, or,
+    with ``cand_row`` (one row number per id, -1 for none), rows shared by many ids (e.g. one
+    per node type). ``cand_weights`` (one per entry, >= 0, each row's sum > 0) draws within a
+    row in proportion to the weights (per-row alias tables) instead of uniformly.
+    """
     prob, alias = build_alias_table(base_weights)
     n = prob.size
     if cand_indptr is None:
@@ -102,7 +116,20 @@ def make_tables(
         if cand_mix:
             raise ValueError("cand_mix > 0 needs candidate lists")
     else:
-        cand_indptr, cand_ids = _check_csr("candidate", cand_indptr, cand_ids, n)
+        rows = n
+        if cand_row is not None:
+            cand_row = np.array(cand_row, dtype=np.int64)
+            rows = np.asarray(cand_indptr).size - 1
+            if cand_row.shape != (n,) or (cand_row.size and (cand_row.min() < -1
+                                                              or cand_row.max() >= rows)):
+                raise ValueError(f"cand_row must hold one row number in -1..{rows - 1} per "
+                                 "vocabulary id")
+            cand_row = cand_row.astype(np.int32)
+        cand_indptr, cand_ids = _check_csr("candidate", cand_indptr, cand_ids, n, rows=rows)
+    cand_prob = np.zeros(0, dtype=np.float64)
+    cand_alias = np.zeros(0, dtype=np.int32)
+    if cand_weights is not None:
+        cand_prob, cand_alias = _row_alias_tables(cand_indptr, cand_weights, cand_ids.size)
     excl_indptr, excl_ids = _check_csr("exclusion", excl_indptr, excl_ids, n)
     if excl_ids.size:  # rows sorted so the kernel can binary-search them
         for r in range(n):
@@ -119,16 +146,31 @@ def make_tables(
     return SamplerTables(
         prob, alias, cand_indptr, cand_ids, float(cand_mix), int(pool), float(temperature),
         bool(exclude_window), excl_indptr, excl_ids, float(pool_mix),
+        np.zeros(0, dtype=np.int32) if cand_row is None else cand_row, cand_prob, cand_alias,
     )
 
 
-def _check_csr(what: str, indptr, ids, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _row_alias_tables(indptr: np.ndarray, weights, size: int) -> tuple[np.ndarray, np.ndarray]:
+    w = np.array(weights, dtype=np.float64)
+    if w.shape != (size,) or not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("cand_weights must be finite, >= 0, one per candidate entry")
+    sums = np.add.reduceat(w, indptr[:-1]) if w.size else np.zeros(0)
+    nonempty = np.diff(indptr) > 0
+    if (sums[nonempty[: sums.size]] <= 0).any():
+        raise ValueError("every non-empty candidate row needs a positive weight")
+    return build_alias_tables(indptr, w)
+
+
+def _check_csr(what: str, indptr, ids, n: int, rows: int | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     if indptr is None:
         return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
     indptr = np.array(indptr, dtype=np.int64)
     ids = np.array(ids, dtype=np.int32)
-    if indptr.size != n + 1 or indptr[0] != 0 or indptr[-1] != ids.size:
-        raise ValueError(f"{what} indptr must have n + 1 entries from 0 to len(ids)")
+    rows = n if rows is None else rows
+    if indptr.size != rows + 1 or indptr[0] != 0 or indptr[-1] != ids.size:
+        count = "n + 1" if rows == n else f"{rows} + 1"
+        raise ValueError(f"{what} indptr must have {count} entries from 0 to len(ids)")
     if np.any(np.diff(indptr) < 0):
         raise ValueError(f"{what} indptr must be non-decreasing")
     if ids.size and (ids.min() < 0 or ids.max() >= n):
