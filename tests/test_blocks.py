@@ -219,6 +219,19 @@ def test_blocks_refuse_what_they_cannot_train():
     assert np.isfinite(m.embeddings_.vectors).all()
 
 
+@pytest.mark.parametrize("control", ENGINE[1:])
+def test_blocks_learn_text_controls(control):
+    """The controls of the test below: block training with a broken engine stays under 0.25."""
+    from embedkit import datasets
+
+    def run():
+        m = Word2Vec(dim=50, epochs=3, threads=2, parallel="blocks", random_state=0,
+                     progress=False, tokenizer="split").fit(datasets.text_corpus_path())
+        return m.embeddings_.evaluate_word_pairs(datasets.wordsim353_path()).spearman
+
+    check_quality(control, run, lambda s: s > 0.25)
+
+
 def test_blocks_learn_text_as_well_as_hogwild():
     """Word2Vec on the bundled corpus: block training's WordSim-353 score is close to Hogwild's."""
     from embedkit import datasets

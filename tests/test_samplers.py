@@ -397,8 +397,21 @@ def corpus_slice():
         return [line.split() for line in itertools.islice(f, 25_000)]  # ~0.9M tokens
 
 
+_SAMPLER_KW = dict(dim=50, epochs=1, lr=0.05, min_count=5, random_state=0, progress=False,
+                   threads=2)
+
+
+@pytest.mark.parametrize("control", ENGINE[1:])
+@pytest.mark.parametrize("name", ["uniform", "hard", "spelling"])
+def test_every_sampler_learns_controls(corpus_slice, name, control):
+    """The controls of the test below: each sampler with a broken engine stays under 0.82."""
+    check_quality(control, lambda: _related_auc(
+        Word2Vec(sampler=name, **_SAMPLER_KW).fit(corpus_slice).embeddings_),
+        lambda auc: auc > 0.82)
+
+
 def test_every_sampler_learns_on_the_bundled_corpus(corpus_slice):
-    kw = dict(dim=50, epochs=1, lr=0.05, min_count=5, random_state=0, progress=False, threads=2)
+    kw = _SAMPLER_KW
     scores = {}
     for name in ("unigram", "uniform", "hard", "spelling"):
         emb = Word2Vec(sampler=name, **kw).fit(corpus_slice).embeddings_
