@@ -8,6 +8,7 @@ kernels batch by batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -16,7 +17,8 @@ from embedkit.contexts.kmer_codes import DIRECT_MAX, kmer_keys
 from embedkit.rng import rand_below
 from embedkit.vocab import Vocab
 
-__all__ = ["MODE_SAMPLE", "MODE_ALL", "scan_pieces", "scan_fixed", "KmerBatch", "KeyIndex"]
+__all__ = ["MODE_SAMPLE", "MODE_ALL", "scan_pieces", "scan_fixed", "KmerBatch", "KeyIndex",
+           "Pieces", "ScanRule", "ScanOut"]
 
 MODE_SAMPLE, MODE_ALL = 0, 1  # variable k: draw one length per position / count every length
 
@@ -26,9 +28,40 @@ MODE_SAMPLE, MODE_ALL = 0, 1  # variable k: draw one length per position / count
 # ---------------------------------------------------------------------------------------------
 
 
+class Pieces(NamedTuple):
+    """The bytes of a batch and its pieces: piece ``i`` owns grid positions from ``lo[i]`` up
+    to ``own_end[i]`` and may read bytes up to ``hi[i]``."""
+
+    buf: np.ndarray  # uint8
+    lo: np.ndarray  # int64 per piece
+    own_end: np.ndarray  # int64
+    hi: np.ndarray  # int64
+
+
+class ScanRule(NamedTuple):
+    """What a scan emits: grid stride, k range, strand, variable-k mode, run cap, code tables."""
+
+    stride: int
+    k_low: int
+    k_high: int
+    canonical: bool
+    mode: int  # MODE_SAMPLE or MODE_ALL (variable k only)
+    max_len: int  # longest run (sequence) before it is cut
+    base_code: np.ndarray  # uint8 (256,): byte -> 0..3, or > 3 for a break
+    koff: np.ndarray  # int64: key offset of each k
+
+
+class ScanOut(NamedTuple):
+    """Output buffers: keys, run lengths, keys per piece, and ``[skipped, valid]`` counters."""
+
+    keys: np.ndarray  # int64
+    lens: np.ndarray  # int64
+    piece_nkeys: np.ndarray  # int64 per piece
+    stats: np.ndarray  # int64 (2,), accumulated
+
+
 @njit(nogil=True, cache=True)
-def scan_pieces(buf, lo, own_end, hi, stride, k_low, k_high, canonical, mode, max_len,
-                 base_code, koff, state, out_keys, out_lens, piece_nkeys, stats):
+def scan_pieces(pieces, rule, state, out):
     """k-mer keys of every piece of ``buf``; returns ``(n_keys, n_runs)``.
 
     Piece ``i`` owns grid positions ``lo[i], lo[i] + stride, ... < own_end[i]`` and may read
@@ -37,6 +70,10 @@ def scan_pieces(buf, lo, own_end, hi, stride, k_low, k_high, canonical, mode, ma
     ``out_lens`` receives run lengths (keys per run). ``stats`` accumulates
     ``[skipped bases, valid positions]``.
     """
+    buf, lo, own_end, hi = pieces.buf, pieces.lo, pieces.own_end, pieces.hi
+    stride, k_low, k_high, canonical = rule.stride, rule.k_low, rule.k_high, rule.canonical
+    mode, max_len, base_code, koff = rule.mode, rule.max_len, rule.base_code, rule.koff
+    out_keys, out_lens, piece_nkeys, stats = out.keys, out.lens, out.piece_nkeys, out.stats
     K = k_high
     n_keys = 0
     n_runs = 0
@@ -102,14 +139,17 @@ def scan_pieces(buf, lo, own_end, hi, stride, k_low, k_high, canonical, mode, ma
 
 
 @njit(nogil=True, cache=True)
-def scan_fixed(buf, lo, own_end, hi, stride, k, canonical, max_len, base_code, koff,
-                out_keys, out_lens, piece_nkeys, stats):
+def scan_fixed(pieces, rule, out):
     """:func:`scan_pieces` for one fixed k, with rolling forward / reverse-complement codes.
 
     ``valid`` counts the consecutive A/C/G/T bases ending at base ``j``; the k-mer starting at
     ``p = j - k + 1`` is valid when ``valid >= k`` and continues the run when the previous
     grid k-mer and the gap are clean too (``valid >= k + stride``).
     """
+    buf, lo, own_end, hi = pieces.buf, pieces.lo, pieces.own_end, pieces.hi
+    stride, k, canonical = rule.stride, rule.k_low, rule.canonical
+    max_len, base_code, koff = rule.max_len, rule.base_code, rule.koff
+    out_keys, out_lens, piece_nkeys, stats = out.keys, out.lens, out.piece_nkeys, out.stats
     n_keys = 0
     n_runs = 0
     mask = (np.int64(1) << (2 * k)) - 1

@@ -70,6 +70,9 @@ from embedkit.contexts.kmer_scan import (
     MODE_SAMPLE,
     KeyIndex,
     KmerBatch,
+    Pieces,
+    ScanOut,
+    ScanRule,
     scan_fixed,
     scan_pieces,
 )
@@ -347,17 +350,14 @@ class KmerCorpus:
         lens = np.empty(max(n_pos * per_pos, 1), dtype=np.int64)
         piece_nkeys = np.empty(batch.lo.size, dtype=np.int64)
         max_len = self.max_sequence_length if mode == MODE_SAMPLE else np.iinfo(np.int64).max
+        pieces = Pieces(batch.buf, batch.lo, batch.own_end, batch.hi)
+        rule = ScanRule(int(self.stride), int(self.k_low), int(self.k_high),
+                        bool(self.canonical), int(mode), int(max_len), BASE_CODE, KOFF)
+        out = ScanOut(keys, lens, piece_nkeys, stats)
         if self.k_low == self.k_high:
-            n_keys, n_runs = scan_fixed(
-                batch.buf, batch.lo, batch.own_end, batch.hi, self.stride, self.k_low,
-                self.canonical, max_len, BASE_CODE, KOFF, keys, lens, piece_nkeys, stats,
-            )
+            n_keys, n_runs = scan_fixed(pieces, rule, out)
         else:
-            n_keys, n_runs = scan_pieces(
-                batch.buf, batch.lo, batch.own_end, batch.hi, self.stride, self.k_low,
-                self.k_high, self.canonical, mode, max_len, BASE_CODE, KOFF, state, keys, lens,
-                piece_nkeys, stats,
-            )
+            n_keys, n_runs = scan_pieces(pieces, rule, state, out)
         return keys[:n_keys], lens[:n_runs], piece_nkeys
 
     # -- ContextGenerator protocol ----------------------------------------------------------

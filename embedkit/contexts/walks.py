@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -83,14 +83,37 @@ def first_order_step(indices, lo, deg, alias_prob, alias_idx, weighted, states, 
     return indices[lo + rand_below(states, c, deg)]
 
 
+class WalkGraph(NamedTuple):
+    """The CSR graph as the walk kernel reads it (empty weight arrays: unweighted)."""
+
+    indptr: np.ndarray  # int64 (n + 1,)
+    indices: np.ndarray  # int32 (arcs,), each row sorted
+    weights: np.ndarray  # float64 (arcs,) or (0,)
+    alias_prob: np.ndarray  # float64 (arcs,) per-row alias tables, or (0,)
+    alias_idx: np.ndarray  # int32 (arcs,), or (0,)
+    row_weight: np.ndarray  # float64 (n,) total weight of each row, or (0,)
+
+
+class WalkParams(NamedTuple):
+    """Walk length and the node2vec return / in-out parameters (as 1/p, 1/q)."""
+
+    walk_length: int
+    inv_p: float
+    inv_q: float
+    second_order: bool  # False: first-order (DeepWalk) steps only
+
+
 @njit(nogil=True, cache=True, parallel=True)
-def _walk_kernel(indptr, indices, weights, alias_prob, alias_idx, row_weight, starts,
-                 walk_length, inv_p, inv_q, second_order, states, mapping, out, lengths):
+def _walk_kernel(graph, walk, starts, states, mapping, out, lengths):
     """Generate ``starts.size`` walks; walk ``w`` goes to ``out[w * walk_length:]``.
 
     Chunk ``c`` (walks ``c * CHUNK_WALKS ...``) uses the stream ``states[c]``. Node ids are
     written through ``mapping`` (node id -> output id).
     """
+    indptr, indices, weights = graph.indptr, graph.indices, graph.weights
+    alias_prob, alias_idx, row_weight = graph.alias_prob, graph.alias_idx, graph.row_weight
+    walk_length, inv_p, inv_q = walk.walk_length, walk.inv_p, walk.inv_q
+    second_order = walk.second_order
     n_walks = starts.shape[0]
     weighted = alias_prob.shape[0] > 0
     env = max(1.0, inv_q)  # envelope of the non-return moves
@@ -273,6 +296,8 @@ class RandomWalks(WalkGenerator):
 
     def walk_batch(self, starts, states, mapping, out, lengths) -> None:
         g = self.graph
-        _walk_kernel(g.indptr, g.indices, self._weights, self._alias_prob, self._alias_idx,
-                     self._row_weight, starts, self.walk_length, 1.0 / self.p, 1.0 / self.q,
-                     self.second_order, states, mapping, out, lengths)
+        graph = WalkGraph(g.indptr, g.indices, self._weights, self._alias_prob,
+                          self._alias_idx, self._row_weight)
+        walk = WalkParams(int(self.walk_length), 1.0 / self.p, 1.0 / self.q,
+                          bool(self.second_order))
+        _walk_kernel(graph, walk, starts, states, mapping, out, lengths)

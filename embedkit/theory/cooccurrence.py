@@ -32,6 +32,8 @@ buffer plus the number of distinct pairs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
@@ -62,13 +64,37 @@ def window_weights(window: int, shrink_window: bool = True) -> np.ndarray:
     return w
 
 
+class CountRule(NamedTuple):
+    """How pairs are weighted: keep probabilities, distance weights and the cut-offs."""
+
+    keep: np.ndarray  # float64 (n,) keep probability of each id
+    wts: np.ndarray  # float64 (window + 1,) weight of each distance (wts[0] = 0)
+    dirty: bool  # dropped tokens shrink the window (word2vec's subsampling) or not
+    max_distance: int
+    tol: float
+
+
+class PairBuffers(NamedTuple):
+    """Output triples ``(rows, cols, vals)`` and the scratch arrays of one batch."""
+
+    rows: np.ndarray  # int32
+    cols: np.ndarray  # int32
+    vals: np.ndarray  # float64
+    buf: np.ndarray  # int32 (longest sequence,)
+    dist: np.ndarray  # float64 (window,)
+    new: np.ndarray  # float64 (window,)
+
+
 @njit(nogil=True, cache=True)
-def _count_batch(ids, offsets, s_start, p_start, keep, wts, dirty, max_distance, tol,
-                 rows, cols, vals, buf, dist, new):
+def _count_batch(ids, offsets, s_start, p_start, rule, out):
     """Append weighted (p, q) pairs (p < q) of sequences ``s_start..`` to the buffers.
 
     Returns ``(s, p, n)``: where to resume (``s == n_seq`` when done) and entries written.
     """
+    keep, wts, dirty = rule.keep, rule.wts, rule.dirty
+    max_distance, tol = rule.max_distance, rule.tol
+    rows, cols, vals = out.rows, out.cols, out.vals
+    buf, dist, new = out.buf, out.dist, out.new
     window = wts.shape[0] - 1
     cap = rows.shape[0]
     nw = 0
@@ -203,6 +229,7 @@ def cooccurrence_matrix(
             part = sp.coo_matrix((vals[:m], (rows[:m], cols[:m])), shape=(n, n)).tocsr()
             total = total + part
 
+    rule = CountRule(keep, window_w, bool(dirty), int(limit), float(tol))
     for epoch in range(epochs):
         for batch in generator.batches(vocab, epoch=epoch, seed=seed):
             ids = np.ascontiguousarray(batch.ids, dtype=np.int32)
@@ -221,8 +248,8 @@ def cooccurrence_matrix(
             s, p = 0, 0
             n_seq = offsets.size - 1
             while s < n_seq:
-                s, p, m = _count_batch(ids, offsets, s, p, keep, window_w, dirty, limit, tol,
-                                       rows, cols, vals, buf, dist, new)
+                s, p, m = _count_batch(ids, offsets, s, p, rule,
+                                       PairBuffers(rows, cols, vals, buf, dist, new))
                 flush(m)
     total.sum_duplicates()
     return (total + total.T).tocsr()
