@@ -60,6 +60,9 @@ class Vocab:
         Subsampling threshold ``t`` used for :attr:`keep_prob` (0 switches it off).
     n_raw_tokens : int, optional
         Number of tokens seen before pruning (for reporting).
+    ordered : bool, default True
+        Require keys sorted by descending count. A vocabulary grown by :meth:`grow` is not:
+        its old ids stay where they were and new tokens are appended.
 
     Attributes
     ----------
@@ -87,12 +90,14 @@ class Vocab:
         *,
         subsample: float = 1e-3,
         n_raw_tokens: int | None = None,
+        ordered: bool = True,
     ) -> None:
         self.index_to_key = list(keys)
         self.counts = np.asarray(counts, dtype=np.int64).reshape(-1)
         if len(self.index_to_key) != self.counts.size:
             raise ValueError("keys and counts must have the same length")
-        if np.any(self.counts[1:] > self.counts[:-1]):
+        self.ordered = bool(ordered)
+        if self.ordered and np.any(self.counts[1:] > self.counts[:-1]):
             raise ValueError("Vocab keys must be sorted by descending count")
         if len(set(self.index_to_key)) != len(self.index_to_key):
             raise ValueError("Vocab keys must be unique")
@@ -194,8 +199,59 @@ class Vocab:
     def with_subsample(self, subsample: float) -> Vocab:
         """A copy of this vocabulary with a different subsampling threshold."""
         return Vocab(
-            self.index_to_key, self.counts, subsample=subsample, n_raw_tokens=self.n_raw_tokens
+            self.index_to_key, self.counts, subsample=subsample, n_raw_tokens=self.n_raw_tokens,
+            ordered=self.ordered,
         )
+
+    def grow(self, new: Vocab, *, min_count: int = 1, max_new: int | None = None) -> Vocab:
+        """This vocabulary plus the tokens of ``new``, old ids unchanged.
+
+        Counts of tokens in both are added; tokens only in ``new`` are appended (most frequent
+        first) when they occur at least ``min_count`` times **in the new data** (the old data's
+        counts of tokens pruned then are not kept, so they cannot be added). Keep probabilities
+        are recomputed from the combined counts with this vocabulary's ``subsample``.
+
+        Parameters
+        ----------
+        new : Vocab
+            Counts of the new data (built with ``min_count=1`` to see every token).
+        min_count : int, default 1
+            Occurrences in the new data a new token needs.
+        max_new : int, optional
+            Add at most this many new tokens.
+
+        Returns
+        -------
+        Vocab
+            Unordered (``ordered=False``) unless nothing was appended.
+
+        Examples
+        --------
+        >>> old = Vocab(["a", "b"], [5, 2])
+        >>> g = old.grow(Vocab(["c", "a", "d"], [4, 3, 1]), min_count=2)
+        >>> g.index_to_key, g.counts.tolist()
+        (['a', 'b', 'c'], [8, 2, 4])
+        """
+        _check_pruning(min_count, max_new)
+        counts = self.counts.copy()
+        index = self.key_to_index
+        added_keys: list[Hashable] = []
+        added_counts: list[int] = []
+        for key, count in zip(new.index_to_key, new.counts.tolist(), strict=True):
+            i = index.get(key)
+            if i is not None:
+                counts[i] += count
+            elif count >= max(min_count, 1):
+                added_keys.append(key)
+                added_counts.append(count)
+        order = np.argsort(-np.asarray(added_counts, dtype=np.int64), kind="stable")
+        if max_new is not None:
+            order = order[:max_new]
+        keys = self.index_to_key + [added_keys[i] for i in order]
+        counts = np.concatenate((counts, np.asarray(added_counts, dtype=np.int64)[order]))
+        ordered = not np.any(counts[1:] > counts[:-1])
+        return Vocab(keys, counts, subsample=self.subsample,
+                     n_raw_tokens=self.n_raw_tokens + new.n_raw_tokens, ordered=ordered)
 
 
 def _check_pruning(min_count: int, max_vocab_size: int | None) -> None:

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -284,9 +285,32 @@ def train(
     C: np.ndarray | None = None,
     progress: bool = True,
     unit: str = "word",
-    callback: Callable[[EpochStats], None] | None = None,
+    callback: Callable[[EpochStats], bool | None] | None = None,
+    first_epoch: int = 0,
+    epoch_base: int = 0,
+    lock: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[EpochStats]]:
     """Train SGNS vectors for ``vocab`` on the sequences ``generator`` streams.
+
+    Parameters
+    ----------
+    W, C : ndarray float32, optional
+        Initial weights (both or neither), trained in place; rows of :func:`padded_dim` width
+        are fastest. Without them fresh weights are drawn.
+    callback : callable, optional
+        Called with each epoch's :class:`EpochStats`; returning ``True`` stops after that epoch.
+    first_epoch : int, default 0
+        Resume the ``config.epochs``-epoch schedule at this epoch: the learning rate and the
+        per-chunk random streams continue exactly as an uninterrupted run's.
+    epoch_base : int, default 0
+        Added to the epoch number of the random streams, of ``generator.batches`` and of the
+        recorded stats (a continued model's later rounds draw new streams).
+    lock : ndarray of bool, optional
+        ``lock[i]`` freezes input row ``i``: it is restored after every batch, so it ends
+        bit-identical to its initial value.
+
+    A ``KeyboardInterrupt`` after at least one completed epoch stops training with a warning and
+    returns the epochs done so far (the weights include the interrupted epoch's updates).
 
     Returns
     -------
@@ -297,6 +321,8 @@ def train(
     n = len(vocab)
     objective = get_objective(config.objective)
     own_weights = W is None or C is None
+    if not 0 <= int(first_epoch) < config.epochs:
+        raise ValueError(f"first_epoch must be in [0, {config.epochs}), got {first_epoch}")
     if own_weights:
         W, C = init_weights(n, config.dim, seed, padded=True)
     tables = sampler.tables(vocab, ModelState(W, C))
@@ -330,14 +356,16 @@ def train(
         "training %s vectors of dim %d: %d epochs x ~%d %ss, %d threads, sampler %r",
         n, config.dim, config.epochs, words_per_epoch, unit, threads, sampler,
     )
+    frozen = _frozen_rows(lock, W, n)
     try:
         with numba_threads(threads):
-            for epoch in range(config.epochs):
+            for epoch in range(int(first_epoch), config.epochs):
                 t0 = time.perf_counter()
+                tag = epoch_base + epoch
                 totals = np.zeros(N_STATS, dtype=np.float64)
                 raw = 0
                 chunk_index = 0
-                for batch in prefetch_batches(generator.batches(vocab, epoch=epoch, seed=seed)):
+                for batch in prefetch_batches(generator.batches(vocab, epoch=tag, seed=seed)):
                     check_batch(batch, n)
                     if batch.ids.size == 0:
                         raw += batch.n_raw
@@ -347,7 +375,7 @@ def train(
                     pos_scale = batch.n_raw / batch.ids.size
                     start_pos = epoch * words_per_epoch + raw
                     chunk_pos = start_pos + batch.offsets[bounds[:-1]] * pos_scale
-                    states = engine_states(seed, epoch, chunk_index, n_chunks)
+                    states = engine_states(seed, tag, chunk_index, n_chunks)
                     if blocks is not None:
                         try:
                             totals += blocks.train_batch(W, C, batch.ids, batch.offsets,
@@ -364,6 +392,8 @@ def train(
                         totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw
+                    if frozen is not None:
+                        W[frozen[0]] = frozen[1]
                     _check_finite(W, C, batch.ids, config, epoch, raw, unit)
                     if compiling and bar is not None:
                         bar.set_description("embedkit")
@@ -384,7 +414,7 @@ def train(
                 pairs = int(totals[STAT_PAIRS])
                 n_neg = totals[STAT_TERMS] - pairs
                 st = EpochStats(
-                    epoch=epoch,
+                    epoch=tag,
                     loss=float(totals[STAT_LOSS] / pairs) if pairs and config.compute_loss
                     else float("nan"),
                     raw_words=int(raw),
@@ -402,19 +432,40 @@ def train(
                 )
                 if raw == 0:
                     raise ValueError("the context generator produced no tokens to train on")
-                if callback is not None:
-                    callback(st)
+                if callback is not None and callback(st) is True:
+                    logger.info("a callback stopped training after epoch %d", tag + 1)
+                    break
                 if refresh_every == "epoch" and epoch + 1 < config.epochs:
                     tables = sampler.tables(vocab, ModelState(W, C))
                     _check_tables(tables, n)
+    except KeyboardInterrupt:
+        if not history:
+            raise
+        warnings.warn(f"training interrupted: keeping the {len(history)} completed epoch(s) "
+                      "(and the interrupted epoch's updates)", RuntimeWarning, stacklevel=2)
     finally:
         if bar is not None:
             bar.close()
         if blocks is not None:
             blocks.close()
+    if frozen is not None:
+        W[frozen[0]] = frozen[1]
     if own_weights:
         W, C = unpad_rows(W, config.dim), unpad_rows(C, config.dim)
     return W, C, history
+
+
+def _frozen_rows(lock: np.ndarray | None, W: np.ndarray, n: int
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(row ids, their initial values)`` of the rows ``lock`` freezes, or None."""
+    if lock is None:
+        return None
+    lock = np.asarray(lock)
+    if lock.shape != (n,) or lock.dtype != np.bool_:
+        raise ValueError(f"lock must be a boolean array of shape ({n},), got {lock.dtype} "
+                         f"{lock.shape}")
+    rows = np.flatnonzero(lock)
+    return (rows, W[rows].copy()) if rows.size else None
 
 
 #: Rows of the current batch checked for divergence after every batch (evenly spaced ids).

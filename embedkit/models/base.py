@@ -15,7 +15,7 @@ import numpy as np
 
 from embedkit.capabilities import check_objective
 from embedkit.contexts.base import ContextGenerator
-from embedkit.engine.train import EngineConfig, EpochStats, resolve_threads, train
+from embedkit.engine.train import EngineConfig, EpochStats, resolve_threads
 from embedkit.rng import check_random_state
 from embedkit.samplers import get_sampler
 from embedkit.samplers.base import NegativeSampler
@@ -187,16 +187,18 @@ class SGNSModel(BaseEstimator):
     def _fit_data(self, data, *, client=None, **distributed_options):
         """``fit`` for every estimator: one process, or Dask block rotation with a client."""
         self._engine_config()  # validate engine parameters before any data work
+        callbacks = distributed_options.pop("callbacks", None)
         generator = self.make_generator(data)
         try:
-            return self.fit_generator(generator, client=client, **distributed_options)
+            return self.fit_generator(generator, client=client, callbacks=callbacks,
+                                      **distributed_options)
         finally:
             close = getattr(generator, "close", None)
             if callable(close):  # e.g. a TextCorpus's on-disk id stream
                 close()
 
     def fit_generator(self, generator: ContextGenerator, *, client=None, trainer=None,
-                      **distributed_options):
+                      callbacks=None, **distributed_options):
         """Train on ``generator`` and set the fitted attributes; returns ``self``.
 
         Parameters
@@ -208,6 +210,10 @@ class SGNSModel(BaseEstimator):
         trainer : callable, optional
             The distributed trainer (default ``fit_distributed``; e.g.
             :func:`embedkit.distributed.fit_averaging`).
+        callbacks : list, optional
+            Objects with optional ``on_train_begin(model)``, ``on_epoch_end(model, stats)``
+            (returning True stops after that epoch) and ``on_train_end(model)``
+            (see :mod:`embedkit.callbacks`); one process only.
         **distributed_options
             ``blocks``, ``shards``, ``sub_epochs``, ``cache_bytes``, ``callback``, ... of the
             distributed trainer (only with ``client``).
@@ -234,11 +240,20 @@ class SGNSModel(BaseEstimator):
             vocab_seconds = time.perf_counter() - t0
             logger.info("vocabulary: %d %ss from %d tokens (%.1fs)", len(vocab), self._unit,
                         vocab.n_raw_tokens, vocab_seconds)
-            W, C, history = train(
-                generator, vocab, sampler, config, seed=seed, threads=threads,
-                progress=bool(self.progress), unit=self._unit,
-            )
+            from embedkit.models import continuing
+
+            start = continuing.grow_weights(None, None, len(vocab), config.dim, seed)
+            lock = self._warm_start(vocab, start, config.dim)
+            self.vocab_seconds_ = vocab_seconds
+            continuing.run_schedule(self, generator, vocab, sampler, config, seed=seed,
+                                    threads=threads, start=start, lock=lock,
+                                    callbacks=continuing.check_callbacks(callbacks))
+            self._record_generator(generator)
+            return self
         else:
+            if callbacks is not None:
+                raise ValueError("callbacks= is for one-process training; distributed "
+                                 "training takes callback=")
             if trainer is None:
                 from embedkit.distributed import fit_distributed as trainer
             self._build_vocab_options()
@@ -273,6 +288,85 @@ class SGNSModel(BaseEstimator):
         self.training_seconds_ = sum(st.seconds for st in history)
         self.vocab_seconds_ = vocab_seconds
         return self
+
+    def _warm_start(self, vocab: Vocab, start: tuple[np.ndarray, np.ndarray], dim: int
+                    ) -> np.ndarray | None:
+        """Copy ``init`` rows into the padded ``start`` weights; the lock mask or None."""
+        init = getattr(self, "init", None)
+        self.lock_ = None
+        if init is None:
+            if getattr(self, "freeze_init", False):
+                raise ValueError("freeze_init=True needs init=")
+            return None
+        from embedkit.models.continuing import warm_rows
+
+        ids, rows, ctx, mask = warm_rows(vocab, init, dim)
+        start[0][ids, :dim] = rows
+        if ctx is not None:
+            start[1][ids, :dim] = ctx
+        logger.info("warm start: %d of %d %ss from init", ids.size, len(vocab), self._unit)
+        if getattr(self, "freeze_init", False):
+            self.lock_ = mask
+            return mask
+        return None
+
+    def partial_fit(self, data, y=None, *, epochs: int | None = None, lr: float | None = None,
+                    callbacks=None):
+        """Continue training the fitted vectors on new ``data``; returns ``self``.
+
+        The vocabulary grows: existing ids and rows stay, counts add up, and tokens not yet
+        known that occur at least ``min_count`` times **in the new data** get new rows at the
+        end, initialised as a fresh fit's. Keep probabilities and negative-sampling tables come
+        from the combined counts. The learning rate runs its schedule again from ``lr``
+        (default: the model's) to ``min_lr`` over ``epochs`` (default: the model's) epochs of
+        the new data. ``loss_history_`` and ``epoch_stats_`` are extended, and with one thread
+        and a seed ``fit(A)`` then ``partial_fit(B)`` is bit-identical run to run.
+
+        Parameters
+        ----------
+        data
+            New data of the kind ``fit`` takes.
+        y : ignored
+        epochs : int, optional
+        lr : float, optional
+        callbacks : list, optional
+            As for ``fit``.
+
+        Returns
+        -------
+        self
+        """
+        from embedkit.models.continuing import continue_fit
+
+        return continue_fit(self, data, epochs=epochs, lr=lr, callbacks=callbacks)
+
+    def resume(self, data, *, callbacks=None):
+        """Finish a training round a checkpoint interrupted, on the same ``data``.
+
+        With one thread and a seed the result is bit-identical to the uninterrupted run.
+        """
+        from embedkit.models.continuing import continue_fit
+
+        return continue_fit(self, data, callbacks=callbacks, resume=True)
+
+    @property
+    def epochs_done_(self) -> int:
+        """Epochs trained so far, over ``fit`` and every ``partial_fit``."""
+        self._check_fitted()
+        return len(self.epoch_stats_)
+
+    def save(self, path) -> None:
+        """Save what continuing needs (see :mod:`embedkit.models.saving`), atomically."""
+        from embedkit.models.saving import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save` (never unpickles); ready to continue."""
+        from embedkit.models.saving import load_model
+
+        return load_model(cls, path)
 
     @property
     def wv(self):

@@ -128,6 +128,8 @@ class Word2Vec(SGNSModel):
         max_sentence_length: int | None = None,
         batch_words: int = 100_000,
         objective: str = "ns",
+        init=None,
+        freeze_init: bool = False,
     ) -> None:
         super().__init__(
             dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
@@ -140,8 +142,10 @@ class Word2Vec(SGNSModel):
         self.tokenizer = tokenizer
         self.max_sentence_length = max_sentence_length
         self.batch_words = batch_words
+        self.init = init
+        self.freeze_init = freeze_init
 
-    def fit(self, corpus, y=None, *, client=None, blocks: int | None = None,
+    def fit(self, corpus, y=None, *, client=None, blocks: int | None = None, callbacks=None,
             **distributed_options) -> Word2Vec:
         """Learn word vectors from ``corpus``.
 
@@ -159,6 +163,9 @@ class Word2Vec(SGNSModel):
             file must be readable at the same path on every worker).
         blocks : int, optional
             Vocabulary blocks for distributed training (default: the number of workers).
+        callbacks : list, optional
+            Training callbacks (see :mod:`embedkit.callbacks`); ``on_epoch_end`` returning True
+            stops after that epoch.
         **distributed_options
             Further options of :func:`embedkit.distributed.fit_distributed` (``shards``,
             ``sub_epochs``, ``cache_bytes``, ``callback``); only with ``client``.
@@ -167,7 +174,8 @@ class Word2Vec(SGNSModel):
         -------
         self
         """
-        return self._fit_data(corpus, client=client, blocks=blocks, **distributed_options)
+        return self._fit_data(corpus, client=client, blocks=blocks, callbacks=callbacks,
+                              **distributed_options)
 
     def _make_generator(self, corpus):
         from embedkit.contexts.text import TextCorpus
