@@ -211,8 +211,12 @@ def _count_new(model: Any, generator: ContextGenerator, subsample: float) -> Voc
 
 
 def continue_fit(model: Any, data: Any, *, epochs: int | None = None, lr: float | None = None,
-                 callbacks: Iterable[Any] | None = None, resume: bool = False) -> Any:
-    """``model.partial_fit(data)`` (or ``model.resume(data)``); returns ``model``."""
+                 callbacks: Iterable[Any] | None = None, resume: bool = False,
+                 generator: ContextGenerator | None = None) -> Any:
+    """``model.partial_fit(data)`` (or ``model.resume(data)``); returns ``model``.
+
+    ``generator`` replaces ``model.make_generator(data)`` (e.g. walks from a few nodes).
+    """
     from embedkit.engine.train import resolve_threads
     from embedkit.validation import check_int
 
@@ -223,7 +227,8 @@ def continue_fit(model: Any, data: Any, *, epochs: int | None = None, lr: float 
     if old.vectors.shape[1] != config.dim:
         raise ValueError(f"the fitted vectors have dim {old.vectors.shape[1]}, the model's "
                          f"dim is {config.dim}")
-    generator = model.make_generator(data)
+    if generator is None:
+        generator = model.make_generator(data)
     try:
         sampler = model._resolve_sampler()
         bind = getattr(sampler, "for_generator", None)

@@ -224,6 +224,71 @@ class Node2Vec(SGNSModel):
         self.graph_ = walks.graph
         self.isolated_nodes_ = [walks.graph.labels[i] for i in walks.isolated]
 
+    def partial_fit(self, new_edges: Any, y: Any = None, *, hops: int = 1,
+                    epochs: int | None = None, lr: float | None = None, callbacks=None):
+        """Add edges (and new nodes) to the fitted graph and train near them; returns ``self``.
+
+        The edges are merged into :attr:`graph_` (old node ids unchanged). One round of walks
+        (``walks_per_node`` per start node) starts only from the new nodes, the endpoints of
+        the new edges and their ``hops``-step neighbourhood, not from the whole graph; new
+        nodes get new rows (initialised as fresh rows) and the learning rate restarts at
+        ``lr``. Other options as :meth:`SGNSModel.partial_fit`.
+
+        Parameters
+        ----------
+        new_edges
+            Edges in any form :func:`embedkit.contexts.graph.as_graph` accepts, e.g. a list of
+            ``(u, v)`` or ``(u, v, weight)``.
+        y : ignored
+        hops : int, default 1
+        epochs, lr, callbacks
+            As :meth:`SGNSModel.partial_fit`.
+
+        Returns
+        -------
+        self
+        """
+        from embedkit.contexts.graph_merge import merge_edges, neighbourhood
+        from embedkit.models.continuing import continue_fit
+
+        self._check_fitted()
+        if not hasattr(self, "graph_"):
+            raise RuntimeError("partial_fit(new_edges) needs the graph the model was fitted on "
+                               "(a loaded model has none): fit it in this session")
+        merged, new, touched = merge_edges(self.graph_, new_edges)
+        walks = self._make_walks(merged)
+        near = neighbourhood(merged, np.concatenate((new, touched)), hops)
+        walks.start_nodes = np.intersect1d(walks.start_nodes, near)
+        return continue_fit(self, None, epochs=epochs, lr=lr, callbacks=callbacks,
+                            generator=walks)
+
+    def embed_new_nodes(self, edges: Any) -> dict:
+        """Vectors for unseen nodes without training: weighted means of known neighbours.
+
+        Parameters
+        ----------
+        edges : iterable of (u, v) or (u, v, weight)
+            Edges of the new nodes; an edge to a known node adds that node's vector (times the
+            weight) to the new node's mean. The model is not changed.
+
+        Returns
+        -------
+        dict
+            ``{new node: float32 vector}`` for every new node with a known neighbour.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> m = DeepWalk(dim=4, walk_length=5, walks_per_node=2, random_state=0,
+        ...              progress=False).fit(nx.path_graph(4))
+        >>> list(m.embed_new_nodes([("new", 0), ("new", 1)]))
+        ['new']
+        """
+        from embedkit.models.continuing import neighbour_mean
+
+        self._check_fitted()
+        return neighbour_mean(self.embeddings_, list(edges))
+
 
 class DeepWalk(Node2Vec):
     """DeepWalk node embeddings: uniform (or weight-proportional) first-order random walks.

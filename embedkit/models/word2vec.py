@@ -182,6 +182,9 @@ class Word2Vec(SGNSModel):
 
         if isinstance(corpus, TextCorpus):  # reader options (tmp_dir, disk_cache, ...) set there
             return corpus
+        if hasattr(corpus, "adj") or type(corpus).__name__ == "Graph":
+            raise TypeError(f"Word2Vec trains on text, got a graph ({type(corpus).__name__}); "
+                            "use Node2Vec or DeepWalk for graphs")
         return TextCorpus(
             corpus, tokenizer=self.tokenizer, batch_words=self.batch_words,
             max_sentence_length=self.max_sentence_length,
