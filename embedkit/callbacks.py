@@ -28,7 +28,7 @@ class EarlyStopping:
         An :class:`EpochStats` attribute (lower is better) or, with ``mode="max"``, e.g. the
         latest score of an :class:`EvaluateWordPairs` given as ``source``.
     patience : int, default 1
-        Epochs without improvement tolerated.
+        Stop after this many epochs in a row without improvement (0 counts as 1).
     min_delta : float, default 0.0
         The smallest change that counts as an improvement.
     mode : {"min", "max"}, default "min"
@@ -78,7 +78,7 @@ class EarlyStopping:
             self.best, self.wait = float(value), 0
             return False
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= max(self.patience, 1):
             self.stopped_epoch = stats.epoch
             logger.info("early stopping after epoch %d (%s best %.4f)", stats.epoch + 1,
                         self.monitor, self.best)

@@ -35,14 +35,14 @@ def merge_edges(graph: Graph, edges: Any) -> tuple[Graph, np.ndarray, np.ndarray
     new_nodes : ndarray of int64
         Ids of the added nodes.
     touched : ndarray of int64
-        Ids of every endpoint of the new edges.
+        Ids of the endpoints of new edges between two old nodes.
 
     Examples
     --------
     >>> g = as_graph([("a", "b")])
     >>> m, new, touched = merge_edges(g, [("b", "c")])
-    >>> m.labels, new.tolist(), sorted(touched.tolist())
-    (['a', 'b', 'c'], [2], [1, 2])
+    >>> m.labels, new.tolist(), touched.tolist()
+    (['a', 'b', 'c'], [2], [])
     """
     add = as_graph(edges, directed=graph.directed)
     old_labels = list(graph.labels)
@@ -65,7 +65,8 @@ def merge_edges(graph: Graph, edges: Any) -> tuple[Graph, np.ndarray, np.ndarray
         duplicates="max")
     merged = Graph(indptr, indices, weights, labels, directed=graph.directed)
     new_nodes = np.arange(len(old_labels), len(labels), dtype=np.int64)
-    return merged, new_nodes, np.unique(np.concatenate((s1, t1)))
+    old = (s1 < len(old_labels)) & (t1 < len(old_labels))
+    return merged, new_nodes, np.unique(np.concatenate((s1[old], t1[old])))
 
 
 def neighbourhood(graph: Graph, seeds: np.ndarray, hops: int) -> np.ndarray:

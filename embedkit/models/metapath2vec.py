@@ -126,6 +126,12 @@ class Metapath2Vec(SGNS):
 
     _unit = "node"  # type: ignore[assignment]
 
+    def partial_fit(self, data: Any, y: Any = None, **options: Any):
+        """Not supported: typed negative tables and metapath walks are not grown; refit."""
+        raise NotImplementedError("Metapath2Vec cannot continue training yet (its typed "
+                                  "negative tables are built per fit); call fit() on the "
+                                  "whole graph")
+
     def fit(self, graph: Any, y: Any = None, *, client=None, blocks: int | None = None,
             **distributed_options) -> Metapath2Vec:
         """Learn node vectors from a typed graph.

@@ -229,8 +229,9 @@ class Node2Vec(SGNSModel):
         """Add edges (and new nodes) to the fitted graph and train near them; returns ``self``.
 
         The edges are merged into :attr:`graph_` (old node ids unchanged). One round of walks
-        (``walks_per_node`` per start node) starts only from the new nodes, the endpoints of
-        the new edges and their ``hops``-step neighbourhood, not from the whole graph; new
+        (``walks_per_node`` per start node) starts only from the new nodes and the endpoints
+        of new edges between old nodes, and from their ``hops``-step neighbourhood (0: only
+        those), not from the whole graph; new
         nodes get new rows (initialised as fresh rows) and the learning rate restarts at
         ``lr``. Other options as :meth:`SGNSModel.partial_fit`.
 
