@@ -320,3 +320,27 @@ def test_bad_input_gives_clear_errors(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert g.embed_new_nodes([(7, 8)]) == {}  # no known neighbour: no vector
+
+
+def test_cli_save_continue_checkpoint_and_warm_start(tmp_path, capsys):
+    from embedkit.cli import main
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("\n".join(" ".join(s) for s in A) + "\n")
+    b.write_text("\n".join(" ".join(s) for s in B) + "\n")
+    base = ["--dim", "8", "--epochs", "2", "--min-count", "2", "--threads", "1", "--seed", "1",
+            "--no-progress"]
+    d = str(tmp_path)
+    assert main(["train", "text", str(a), "-o", f"{d}/a.vec", "--save-model", f"{d}/a.npz",
+                 "--checkpoint", f"{d}/ck-{{epoch}}.npz", *base]) == 0
+    assert (tmp_path / "ck-1.npz").exists() and (tmp_path / "ck-2.npz").exists()
+    assert main(["train", "text", str(b), "-o", f"{d}/b.vec", "--continue", f"{d}/a.npz",
+                 "--save-model", f"{d}/b.npz", *base]) == 0
+    cont = Word2Vec.load(tmp_path / "b.npz")
+    assert "prince" in cont.vocab_ and cont.epochs_done_ == 4
+    assert main(["train", "text", str(b), "-o", f"{d}/c.vec", "--init", f"{d}/a.vec",
+                 "--freeze-init", *base]) == 0
+    pre, out = (Embeddings.load_word2vec_format(tmp_path / n) for n in ("a.vec", "c.vec"))
+    assert np.array_equal(out["rules"], pre["rules"])
+    with pytest.raises(SystemExit, match="needs --init"):
+        main(["train", "text", str(b), "-o", f"{d}/x.vec", "--freeze-init", *base])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embedkit.cli.continuing import add_continue_options
+
 __all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "loss_note",
            "save_embeddings"]
 
@@ -117,6 +119,7 @@ def load_embeddings(path: str):
 
 
 def _cmd_train_text(args: argparse.Namespace) -> int:
+    from embedkit.cli.continuing import fit_or_continue
     from embedkit.contexts.text import TextCorpus
     from embedkit.models.word2vec import Word2Vec
 
@@ -126,9 +129,8 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
     corpus = TextCorpus(args.corpus, tokenizer="split" if args.split else None,
                         max_sentence_length=args.max_sentence_length,
                         disk_cache=not args.no_disk_cache, tmp_dir=args.tmp_dir, **reader)
-    model = Word2Vec(**sgns_params(args))
     t0 = time.perf_counter()
-    model.fit(corpus)
+    model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
     out = save_embeddings(model.embeddings_, args.output)
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
@@ -260,6 +262,7 @@ def register(sub, train_sub) -> None:
     r.add_argument("--cache-mb", type=float, default=None,
                    help="memory for the encoded corpus before it goes to disk (default 16)")
     add_sgns_options(p)
+    add_continue_options(p)
     p.set_defaults(func=_cmd_train_text)
 
     p = sub.add_parser("similar", help="nearest neighbours of a word")
