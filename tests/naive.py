@@ -98,10 +98,11 @@ def draw_negatives(rng: XorShift, tables, target: int, k: int, window_tokens) ->
 
 
 def train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, params, tables,
-                states):
+                states, lock=None):
     """Reference for one chunk of ``train_chunks``; updates float64 ``W``/``C`` in place.
 
-    ``states`` is the chunk's (token stream, negative stream) pair of seeds.
+    ``states`` is the chunk's (token stream, negative stream) pair of seeds. ``lock[w]``
+    (skip-gram) freezes input row ``w``: the Locked window.
     Returns ``(pairs, kept_words, loss)`` and the final states.
     """
     rng = XorShift(states[0])  # subsampling and reduced windows
@@ -133,7 +134,7 @@ def train_chunk(W, C, ids, offsets, s0, s1, word_pos, pos_scale, keep_prob, para
             w = kept[i]
             if params.sg:
                 p, l_ = _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, neg_rng,
-                            window_tokens)
+                            window_tokens, lock)
             else:
                 p, l_ = _cbow(W, C, kept, i, lo, hi, w, lr, k, params, tables, neg_rng,
                               window_tokens)
@@ -149,7 +150,7 @@ def _term(f: float, label: int) -> tuple[float, float]:
     return label - sig, nll
 
 
-def _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
+def _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens, lock=None):
     """Skip-gram on full-size ``W``/``C``; block limits select the pairs trained (see kernel)."""
     pairs, loss = 0, 0.0
     if not params.out_lo <= w < params.out_hi:
@@ -190,7 +191,8 @@ def _sg(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
                 gout[len(gout)] = (t, g * v)
             else:
                 C[t] += g * v
-        W[cw] += neu
+        if lock is None or not lock[cw]:
+            W[cw] += neu
     if params.shared_negatives:
         for t, delta in gout.values():
             C[t] += delta

@@ -344,3 +344,63 @@ def test_cli_save_continue_checkpoint_and_warm_start(tmp_path, capsys):
     assert np.array_equal(out["rules"], pre["rules"])
     with pytest.raises(SystemExit, match="needs --init"):
         main(["train", "text", str(b), "-o", f"{d}/x.vec", "--freeze-init", *base])
+
+
+# -- the Locked window -------------------------------------------------------------------------
+@pytest.mark.parametrize("negative", [3, 5])
+def test_locked_window_matches_reference_and_keeps_frozen_rows(negative):
+    import naive
+    import numba
+
+    from embedkit.contexts.base import make_batch
+    from embedkit.engine.objectives import get_objective
+    from embedkit.engine.params import N_STATS, STAT_PAIRS, Batch, KernelParams
+    from embedkit.rng import engine_states
+    from embedkit.samplers import Unigram
+
+    rng = np.random.default_rng(4)
+    n, dim = 12, 6
+    counts = np.sort(rng.integers(1, 60, size=n))[::-1]
+    vocab = Vocab([f"w{i}" for i in range(n)], counts, subsample=0.02)
+    batch = make_batch([rng.choice(n, size=rng.integers(2, 14)).astype(np.int32)
+                        for _ in range(9)])
+    W = (rng.random((n, dim)) - 0.5).astype(np.float32)
+    C = (rng.random((n, dim)) - 0.5).astype(np.float32) * 0.3
+    lock = np.zeros(n, dtype=bool)
+    lock[[0, 3, 7]] = True
+    params = KernelParams(window=3, negative=negative, sg=True, shrink_window=True,
+                          shared_negatives=True, cbow_mean=True, lr0=0.05, min_lr=0.001,
+                          total_words=500.0, compute_loss=True)
+    tables = Unigram(0.75).tables(vocab)
+    bounds = np.array([0, 4, batch.offsets.size - 1], dtype=np.int64)
+    chunk_pos = batch.offsets[bounds[:-1]].astype(np.float64)
+    states = engine_states(9, 0, 0, 2)
+    stats = np.zeros((2, N_STATS))
+    Wk, Ck = W.copy(), C.copy()
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        get_objective("ns").run(Wk, Ck, Batch(batch.ids, batch.offsets, bounds, chunk_pos, 1.0,
+                                              vocab.keep_prob), params, tables, states.copy(),
+                                stats, lock=lock.astype(np.float32))
+    finally:
+        numba.set_num_threads(old)
+    Wn, Cn = W.astype(np.float64), C.astype(np.float64)
+    pairs = 0
+    for c in range(2):
+        (p, _, _), _ = naive.train_chunk(Wn, Cn, batch.ids, batch.offsets, bounds[c],
+                                         bounds[c + 1], chunk_pos[c], 1.0, vocab.keep_prob,
+                                         params, tables,
+                                         (int(states[2 * c]), int(states[2 * c + 1])), lock)
+        pairs += p
+    assert stats.sum(axis=0)[STAT_PAIRS] == pairs > 0
+    assert np.array_equal(Wk[lock], W[lock]) and not np.allclose(Wk[~lock], W[~lock])
+    np.testing.assert_allclose(Wk, Wn, rtol=2e-4, atol=2e-6)
+    np.testing.assert_allclose(Ck, Cn, rtol=2e-4, atol=2e-6)
+
+
+def test_frozen_rows_refuse_unsupported_settings():
+    emb = _w2v(epochs=1).fit(A).wv
+    for kw in (dict(sg=False), dict(objective="nce"), dict(parallel="blocks", threads=2)):
+        with pytest.raises(ValueError, match="frozen rows"):
+            _w2v(init=emb, freeze_init=True, **kw).fit(A + B)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 __all__ = ["SgShared6", "SgShared", "SgPairs", "Cbow", "Softmax", "Nce", "PlainNegatives",
            "TableNegatives", "Mode"]
+__all__ += ["Locked"]
 
 
 class SgShared6(NamedTuple):
@@ -49,6 +50,12 @@ class Nce(NamedTuple):
     """Noise-contrastive estimation skip-gram (the sampler's base table is the noise)."""
 
     code: int = 6
+
+
+class Locked(NamedTuple):
+    """Skip-gram, shared negatives, with frozen input rows (:mod:`embedkit.engine.locked`)."""
+
+    code: int = 7
 
 
 class PlainNegatives(NamedTuple):

@@ -17,6 +17,7 @@ import numpy as np
 
 from embedkit.engine.modes import (
     Cbow,
+    Locked,
     Mode,
     Nce,
     PlainNegatives,
@@ -71,6 +72,9 @@ class Objective:
         Supports samplers with candidate lists, pools or exclusions (hard, spelling).
     samplers : bool
         Draws from the negative sampler at all (the full softmax does not).
+    locked_mode : bool
+        Can train with frozen input rows (``lock``; the :class:`~.modes.Locked` window:
+        skip-gram only).
     """
 
     name: str
@@ -80,6 +84,7 @@ class Objective:
     blocks: bool
     table_samplers: bool
     samplers: bool = True
+    locked_mode: bool = False
 
     def obstacle(self, params: KernelParams, tables=None) -> str | None:
         """Why this objective cannot train ``params`` (and ``tables``); ``None`` if it can."""
@@ -96,26 +101,39 @@ class Objective:
                     "lists, pools or exclusions), e.g. 'unigram'")
         return None
 
+    def lock_obstacle(self, params: KernelParams) -> str | None:
+        """Why frozen rows cannot be trained with ``params``; ``None`` if they can."""
+        if not self.locked_mode:
+            return f"frozen rows are not supported by the {self.name} objective; use 'ns'"
+        if not params.sg:
+            return "frozen rows need skip-gram (sg=True)"
+        return None
+
     def mode(self, params: KernelParams, tables) -> Mode:
         """The kernel mode that trains ``params`` with ``tables`` under this objective."""
         if self.window is None:
             return kernel_mode(params, tables)
         return Mode(self.window(), PlainNegatives())
 
-    def is_compiled(self, W: np.ndarray, C: np.ndarray, params: KernelParams, tables) -> bool:
+    def is_compiled(self, W: np.ndarray, C: np.ndarray, params: KernelParams, tables,
+                    locked: bool = False) -> bool:
         """Is the kernel for this configuration compiled or cached (no compile on first use)?"""
         ids = np.zeros(1, dtype=np.int32)
         batch = Batch(ids, np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(1), 1.0,
                       np.zeros(1, np.float32))
-        return is_compiled(run_chunks, (self.mode(params, tables), (W, C), batch, params,
+        mode = self.mode(params, tables)
+        if locked:
+            mode = Mode(Locked(), mode.negatives)
+        return is_compiled(run_chunks, (mode, (W, C), batch, params,
                                         tables, _NO_NOISE, np.zeros(2, np.uint64),
                                         np.zeros((1, 1))))
 
     def run(self, W: np.ndarray, C: np.ndarray, batch: Batch, params: KernelParams, tables,
-            states: np.ndarray, stats: np.ndarray) -> None:
+            states: np.ndarray, stats: np.ndarray, lock: np.ndarray | None = None) -> None:
         """Train one batch in place (see :func:`embedkit.engine.stream.run_chunks`).
 
-        Its chunks are split among ``numba.get_num_threads()`` threads.
+        Its chunks are split among ``numba.get_num_threads()`` threads. ``lock`` (float32 per
+        row, non-zero = frozen input row) selects the :class:`~.modes.Locked` window.
         """
         why = self.obstacle(params, tables)
         if why is not None:
@@ -125,6 +143,11 @@ class Objective:
             noise = noise_log_kq(tables.alias_prob, tables.alias_idx,
                                  np.float64(params.negative))
         mode = self.mode(params, tables)
+        if lock is not None:
+            why = self.lock_obstacle(params)
+            if why is not None:
+                raise ValueError(why)
+            mode, noise = Mode(Locked(), mode.negatives), lock
         parts = split_chunks(batch, states, stats, numba.get_num_threads())
         run_parallel(run_chunks, [(mode, (W, C), part, params, tables, noise, part_states,
                                    part_stats) for part, part_states, part_stats in parts])
@@ -133,7 +156,7 @@ class Objective:
 #: name -> Objective.
 OBJECTIVES: dict[str, Objective] = {
     "ns": Objective("ns", "skip-gram or CBOW with negative sampling", None, cbow=True,
-                    blocks=True, table_samplers=True),
+                    blocks=True, table_samplers=True, locked_mode=True),
     "softmax": Objective("softmax", "full softmax over the vocabulary (small vocabularies)",
                          Softmax, cbow=False, blocks=False, table_samplers=True, samplers=False),
     "nce": Objective("nce", "noise-contrastive estimation with the sampler as noise", Nce,

@@ -23,6 +23,7 @@ from numba import njit
 from numba.extending import overload
 
 from embedkit.engine.intrinsics import prefetch_row
+from embedkit.engine.locked import Locked, locked_window
 from embedkit.engine.loss import flush_loss
 from embedkit.engine.modes import Cbow, Nce, SgPairs, SgShared, SgShared6, Softmax
 from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS, STAT_WORDS, ChunkRun, make_scratch
@@ -41,6 +42,7 @@ WINDOWS = {
     Cbow: cbow_window,
     Softmax: softmax_window,
     Nce: nce_window,
+    Locked: locked_window,
 }
 
 

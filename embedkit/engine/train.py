@@ -306,8 +306,9 @@ def train(
         Added to the epoch number of the random streams, of ``generator.batches`` and of the
         recorded stats (a continued model's later rounds draw new streams).
     lock : ndarray of bool, optional
-        ``lock[i]`` freezes input row ``i``: it is restored after every batch, so it ends
-        bit-identical to its initial value.
+        ``lock[i]`` freezes input row ``i``: it receives no update (the
+        :class:`~embedkit.engine.modes.Locked` window: skip-gram, negative sampling, Hogwild
+        threads; other settings are refused). Output rows all train.
 
     A ``KeyboardInterrupt`` after at least one completed epoch stops training with a warning and
     returns the epochs done so far (the weights include the interrupted epoch's updates).
@@ -346,7 +347,14 @@ def train(
     since_refresh = 0
     history: list[EpochStats] = []
     bar = _progress_bar(progress, words_per_epoch * config.epochs, unit)
-    compiling = blocks is None and not objective.is_compiled(W, C, params, tables)
+    try:
+        frozen = _frozen_rows(lock, n, objective, params, blocks)
+    except ValueError:
+        if blocks is not None:
+            blocks.close()
+        raise
+    compiling = blocks is None and not objective.is_compiled(W, C, params, tables,
+                                                             locked=frozen is not None)
     if compiling:
         logger.info("compiling the engine for this configuration (first run only; Numba caches "
                     "it on disk)")
@@ -356,7 +364,6 @@ def train(
         "training %s vectors of dim %d: %d epochs x ~%d %ss, %d threads, sampler %r",
         n, config.dim, config.epochs, words_per_epoch, unit, threads, sampler,
     )
-    frozen = _frozen_rows(lock, W, n)
     try:
         with numba_threads(threads):
             for epoch in range(int(first_epoch), config.epochs):
@@ -388,12 +395,10 @@ def train(
                         objective.run(W, C, Batch(batch.ids, batch.offsets, bounds,
                                                   chunk_pos.astype(np.float64),
                                                   float(pos_scale), keep_prob),
-                                      params, tables, states, stats)
+                                      params, tables, states, stats, lock=frozen)
                         totals += stats.sum(axis=0)
                     chunk_index += n_chunks
                     raw += batch.n_raw
-                    if frozen is not None:
-                        W[frozen[0]] = frozen[1]
                     _check_finite(W, C, batch.ids, config, epoch, raw, unit)
                     if compiling and bar is not None:
                         bar.set_description("embedkit")
@@ -448,24 +453,28 @@ def train(
             bar.close()
         if blocks is not None:
             blocks.close()
-    if frozen is not None:
-        W[frozen[0]] = frozen[1]
     if own_weights:
         W, C = unpad_rows(W, config.dim), unpad_rows(C, config.dim)
     return W, C, history
 
 
-def _frozen_rows(lock: np.ndarray | None, W: np.ndarray, n: int
-                 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(row ids, their initial values)`` of the rows ``lock`` freezes, or None."""
+def _frozen_rows(lock: np.ndarray | None, n: int, objective, params: KernelParams,
+                 blocks: BlockTrainer | None) -> np.ndarray | None:
+    """The float32 row mask the Locked window reads (1 = frozen), or None (nothing frozen)."""
     if lock is None:
         return None
     lock = np.asarray(lock)
     if lock.shape != (n,) or lock.dtype != np.bool_:
         raise ValueError(f"lock must be a boolean array of shape ({n},), got {lock.dtype} "
                          f"{lock.shape}")
-    rows = np.flatnonzero(lock)
-    return (rows, W[rows].copy()) if rows.size else None
+    if not lock.any():
+        return None
+    why = objective.lock_obstacle(params)
+    if why is None and blocks is not None:
+        why = "frozen rows need parallel='hogwild'"
+    if why is not None:
+        raise ValueError(why)
+    return lock.astype(np.float32)
 
 
 #: Rows of the current batch checked for divergence after every batch (evenly spaced ids).
