@@ -44,6 +44,13 @@ PATHS = {
               "progress=False).fit(TOKENS)",
     "softmax": "emb.Word2Vec(dim=16, min_count=1, epochs=1, objective='softmax', **kw)"
                ".fit(TOKENS)",
+    # continued training: fit then partial_fit (no new kernel); frozen warm start (the Locked
+    # window compiles on top of the default skip-gram one the pretraining fit uses)
+    "w2v-continue": "emb.Word2Vec(dim=16, min_count=1, epochs=1, **kw).fit(TOKENS)"
+                    ".partial_fit(TOKENS)",
+    "w2v-frozen": "emb.Word2Vec(dim=16, min_count=1, epochs=1, init=emb.Word2Vec(dim=16, "
+                  "min_count=1, epochs=1, **kw).fit(TOKENS[:len(TOKENS) // 2]).wv, "
+                  "freeze_init=True, **kw).fit(TOKENS)",
     # two local Dask worker processes; they inherit NUMBA_CACHE_DIR, so they share one cache
     # (compile time is spent in the workers: it shows in the fit, not in the compile column)
     "distributed": "from dask.distributed import Client, LocalCluster\n"
