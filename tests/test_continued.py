@@ -136,12 +136,14 @@ def test_merge_edges_and_neighbourhood():
     assert neighbourhood(m, np.array([4]), 2).tolist() == [2, 3, 4]
 
 
-def _centroid_accuracy(emb, train_nodes, test_nodes, label):
+def _centroid_accuracy(emb, train_nodes, test_nodes, label, test_emb=None):
+    """Nearest community centroid (cosine; centroids of ``train_nodes`` in ``emb``) accuracy
+    of ``test_nodes`` (vectors from ``test_emb``, default ``emb``)."""
     X = emb[list(train_nodes)].astype(np.float64)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     y = np.array([label[n] for n in train_nodes])
     cent = np.stack([X[y == c].mean(axis=0) for c in range(4)])
-    T = emb[list(test_nodes)].astype(np.float64)
+    T = (emb if test_emb is None else test_emb)[list(test_nodes)].astype(np.float64)
     pred = np.argmax(T @ cent.T, axis=1)
     return float(np.mean(pred == np.array([label[n] for n in test_nodes])))
 
@@ -152,7 +154,9 @@ def test_node2vec_partial_fit_places_returning_nodes_in_their_communities():
 
     Chance is 0.25; a full fit classifies the 16 nodes (about 12 edges each, 90% inside their
     community) almost perfectly, so a node placed by its own walks near its neighbours is at
-    0.9-1.0; 0.15 leaves room for two or three of the 16 nodes on the boundary.
+    0.9-1.0; 0.15 leaves room for two or three of the 16 nodes on the boundary. Measured:
+    partial_fit 0.94, full fit 1.0, embed_new_nodes 1.0; the control (each returning node's
+    edges rewired to random old nodes) 0.375.
     """
     G = nx.planted_partition_graph(4, 40, 0.3, 0.01, seed=2)
     label = {n: n // 40 for n in G}
@@ -167,13 +171,21 @@ def test_node2vec_partial_fit_places_returning_nodes_in_their_communities():
     new_edges = [(u, v) for u, v in G.edges if u in set(removed) or v in set(removed)]
     guess = part.embed_new_nodes(new_edges)  # no training: means of known neighbours
     assert set(guess) <= set(removed) and len(guess) >= 14
+    guessed = Embeddings(np.stack(list(guess.values())), list(guess))
+    assert _centroid_accuracy(part.wv, kept, list(guess), label, guessed) >= 0.75  # 1.0
     part.partial_fit(new_edges, hops=0)
     assert set(removed) <= set(part.vocab_.index_to_key)
     # walks started from the 16 new nodes only, not from all 160
     assert part.epoch_stats_[-1].raw_words == 16 * 10 * 20
     acc = _centroid_accuracy(part.wv, kept, removed, label)
-    assert acc >= 0.75 and acc >= full_acc - 0.15, (acc, full_acc)
+    assert acc >= 0.75 and acc >= full_acc - 0.15, (acc, full_acc)  # measured 0.94 vs 1.0
     assert len(part.loss_history_) == 2 and part.graph_.n_nodes == 160
+    # control: the same nodes attached to random old nodes fail the threshold (measured 0.375)
+    ctl = DeepWalk(**params).fit(G.subgraph(kept))
+    pick = np.random.default_rng(1)
+    bad = [(u if u in set(removed) else v, int(pick.choice(kept))) for u, v in new_edges]
+    ctl.partial_fit(bad, hops=0)
+    assert _centroid_accuracy(ctl.wv, kept, removed, label) < 0.75
 
 
 def test_node2vec_partial_fit_deterministic_and_kmer2vec_partial_fit():
