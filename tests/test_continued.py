@@ -416,3 +416,16 @@ def test_frozen_rows_refuse_unsupported_settings():
     for kw in (dict(sg=False), dict(objective="nce"), dict(parallel="blocks", threads=2)):
         with pytest.raises(ValueError, match="frozen rows"):
             _w2v(init=emb, freeze_init=True, **kw).fit(A + B)
+
+
+def test_saved_frozen_warm_start_continues_frozen(tmp_path):
+    pre = _w2v(epochs=1).fit(A).wv
+    m = _w2v(init=pre, freeze_init=True).fit(A + B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # init in memory: saved as None, silently
+        m.save(tmp_path / "f.npz")
+    loaded = Word2Vec.load(tmp_path / "f.npz")
+    assert loaded.init is None and loaded.lock_.sum() == len(pre)
+    loaded.partial_fit(B)
+    for key in pre.index_to_key:
+        assert np.array_equal(loaded.wv[key], pre[key])

@@ -254,6 +254,8 @@ class SGNSModel(BaseEstimator):
             if callbacks is not None:
                 raise ValueError("callbacks= is for one-process training; distributed "
                                  "training takes callback=")
+            if getattr(self, "init", None) is not None:
+                raise ValueError("init= (warm start) is for one-process training")
             if trainer is None:
                 from embedkit.distributed import fit_distributed as trainer
             self._build_vocab_options()

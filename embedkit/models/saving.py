@@ -10,8 +10,9 @@ The file is one ``.npz`` (``numpy.savez``, loaded with ``allow_pickle=False``) h
 
 It is written to a temporary file and moved into place (:func:`embedkit._io.atomic_write`), so
 a reader (or a crash during a checkpoint) never sees a half-written model. Loading never
-unpickles: parameters that JSON cannot hold (a sampler object, a tokenizer function, an ``init``
-array) are not saved and take their defaults, with a warning at save time.
+unpickles: parameters that JSON cannot hold (a sampler object, a tokenizer function) are not
+saved and take their defaults, with a warning at save time; an ``init`` given as vectors in
+memory is saved as None (its rows are in the matrices, the frozen ones in ``lock``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
         ok, v = _json_param(value)
         if name == "random_state":
             v, ok = None, True  # the seed actually used is saved as seed_
+        elif name == "init" and not ok:
+            v, ok = None, True  # its rows are in the saved matrices (frozen ones in lock)
         if ok:
             params[name] = v
         else:
