@@ -430,3 +430,21 @@ def test_saved_frozen_warm_start_continues_frozen(tmp_path):
     loaded.partial_fit(B)
     for key in pre.index_to_key:
         assert np.array_equal(loaded.wv[key], pre[key])
+
+
+def test_cli_graph_save_and_continue(tmp_path):
+    from embedkit.cli import main
+
+    e1, e2 = tmp_path / "g1.tsv", tmp_path / "g2.tsv"
+    G = nx.karate_club_graph()
+    e1.write_text("".join(f"{u}\t{v}\n" for u, v in G.edges))
+    e2.write_text("0\t100\n100\t101\n1\t101\n")
+    base = ["--dim", "8", "--walk-length", "10", "--walks-per-node", "2", "--threads", "1",
+            "--seed", "1", "--no-progress"]
+    d = str(tmp_path)
+    assert main(["train", "graph", str(e1), "-o", f"{d}/a.npz", "--save-model", f"{d}/m.npz",
+                 *base]) == 0
+    assert main(["train", "graph", str(e2), "-o", f"{d}/b.npz", "--continue", f"{d}/m.npz",
+                 "--save-model", f"{d}/m2.npz", *base]) == 0
+    m = Node2Vec.load(tmp_path / "m2.npz")
+    assert {100, 101} <= set(m.vocab_.index_to_key) and m.epochs_done_ == 2

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from embedkit.cli.continuing import add_continue_options, fit_or_continue
 from embedkit.cli.text import add_sgns_options, load_embeddings, save_embeddings, sgns_params
 
 __all__ = ["register"]
@@ -28,10 +29,10 @@ def _cmd_train_graph(args: argparse.Namespace) -> int:
     print(f"read {args.edges}: {graph.n_nodes} nodes, {graph.n_edges} edges "
           f"({'directed' if graph.directed else 'undirected'}, "
           f"{'weighted' if graph.weighted else 'unweighted'})")
-    model = Node2Vec(**sgns_params(args), walk_length=args.walk_length,
-                     walks_per_node=args.walks_per_node, p=args.p, q=args.q)
+    params = dict(sgns_params(args), walk_length=args.walk_length,
+                  walks_per_node=args.walks_per_node, p=args.p, q=args.q)
     t0 = time.perf_counter()
-    model.fit(graph)
+    model = fit_or_continue(Node2Vec, params, graph, args)
     out = save_embeddings(model.embeddings_, args.output)
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.embeddings_)} node vectors (dim {args.dim}) in "
@@ -110,6 +111,7 @@ def register(sub, train_sub) -> None:
     g.add_argument("--walks-per-node", type=int, default=10,
                    help="walks from each node per epoch (default 10)")
     add_sgns_options(p, dim=128, window=10, epochs=1, min_count=1, subsample=1e-3)
+    add_continue_options(p, warm_start=False)
     p.set_defaults(func=_cmd_train_graph)
 
     p = sub.add_parser(

@@ -233,7 +233,8 @@ class Node2Vec(SGNSModel):
         of new edges between old nodes, and from their ``hops``-step neighbourhood (0: only
         those), not from the whole graph; new
         nodes get new rows (initialised as fresh rows) and the learning rate restarts at
-        ``lr``. Other options as :meth:`SGNSModel.partial_fit`.
+        ``lr``. Other options as :meth:`SGNSModel.partial_fit`. A model loaded from a file
+        holds no graph: it walks the whole graph ``new_edges`` describes instead.
 
         Parameters
         ----------
@@ -253,13 +254,13 @@ class Node2Vec(SGNSModel):
         from embedkit.models.continuing import continue_fit
 
         self._check_fitted()
-        if not hasattr(self, "graph_"):
-            raise RuntimeError("partial_fit(new_edges) needs the graph the model was fitted on "
-                               "(a loaded model has none): fit it in this session")
-        merged, new, touched = merge_edges(self.graph_, new_edges)
-        walks = self._make_walks(merged)
-        near = neighbourhood(merged, np.concatenate((new, touched)), hops)
-        walks.start_nodes = np.intersect1d(walks.start_nodes, near)
+        if not hasattr(self, "graph_"):  # a loaded model: walk the whole given graph
+            walks = self._make_walks(new_edges)
+        else:
+            merged, new, touched = merge_edges(self.graph_, new_edges)
+            walks = self._make_walks(merged)
+            near = neighbourhood(merged, np.concatenate((new, touched)), hops)
+            walks.start_nodes = np.intersect1d(walks.start_nodes, near)
         return continue_fit(self, None, epochs=epochs, lr=lr, callbacks=callbacks,
                             generator=walks)
 
