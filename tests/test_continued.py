@@ -202,6 +202,19 @@ def test_node2vec_partial_fit_deterministic_and_kmer2vec_partial_fit():
     assert len(km.vocab_) > n and len(km.loss_history_) == 2
 
 
+def test_kmer2vec_continues_through_save_model(tmp_path):
+    from embedkit.models.saving import load_model, save_model
+
+    seqs = ["ACGTACGTTAGCATGCATCGATCGATGCTAGC" * 5, "TTGACAGCTAGCTAGGATCGATCGTAGCAAAT" * 5]
+    km = Kmer2Vec(k=4, dim=8, epochs=1, threads=1, random_state=0, progress=False).fit(seqs[:1])
+    km.save(tmp_path / "vectors.npz")  # Kmer2Vec's own vector format: input vectors only
+    with pytest.raises(ValueError, match="input vectors only"):
+        Kmer2Vec.load(tmp_path / "vectors.npz").partial_fit(seqs[1:])
+    save_model(km, tmp_path / "model.npz")
+    again = load_model(Kmer2Vec, tmp_path / "model.npz").partial_fit(seqs[1:])
+    assert np.array_equal(again.wv.vectors, km.partial_fit(seqs[1:]).wv.vectors)
+
+
 # -- warm starts -------------------------------------------------------------------------------
 def test_warm_start_from_a_word2vec_file_with_frozen_rows(tmp_path):
     pre = _w2v(epochs=2).fit(A)

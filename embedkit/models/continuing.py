@@ -224,6 +224,11 @@ def continue_fit(model: Any, data: Any, *, epochs: int | None = None, lr: float 
     cbs = check_callbacks(callbacks)
     config = model._engine_config()
     old = model.embeddings_
+    if old.context_vectors is None or not hasattr(model, "seed_"):
+        raise ValueError(
+            f"this {type(model).__name__} holds input vectors only (loaded from a vector file?); "
+            "continue a model saved with embedkit.models.saving.save_model (model.save for "
+            "the word and graph estimators) and loaded with load_model / Model.load")
     if old.vectors.shape[1] != config.dim:
         raise ValueError(f"the fitted vectors have dim {old.vectors.shape[1]}, the model's "
                          f"dim is {config.dim}")
