@@ -46,7 +46,7 @@ class EarlyStopping:
     >>> from embedkit import Word2Vec
     >>> stop = EarlyStopping(patience=1, min_delta=10.0)
     >>> sents = [["a", "b", "c"]] * 50
-    >>> m = Word2Vec(dim=4, min_count=1, epochs=5, progress=False, random_state=0)
+    >>> m = Word2Vec(dim=4, min_count=1, epochs=5, subsample=0, progress=False, random_state=0)
     >>> len(m.fit(sents, callbacks=[stop]).loss_history_)
     2
     """
