@@ -330,6 +330,8 @@ def test_bad_input_gives_clear_errors(tmp_path):
         m.partial_fit(B, epochs=0)
     with pytest.raises(ValueError, match="lr"):
         m.partial_fit(B, lr=-1.0)
+    with pytest.raises(ValueError, match="compute_loss"):
+        _w2v(compute_loss=False).fit(A, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="complete"):
         m.resume(A)
     m.save(tmp_path / "m.npz")
