@@ -66,6 +66,9 @@ class EarlyStopping:
         self.stopped_epoch: int | None = None
 
     def on_train_begin(self, model: Any) -> None:
+        if self.source is None and self.monitor == "loss" and not getattr(
+                model, "compute_loss", True):
+            raise ValueError("EarlyStopping(monitor='loss') needs compute_loss=True")
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.stopped_epoch = None
@@ -73,9 +76,6 @@ class EarlyStopping:
     def on_epoch_end(self, model: Any, stats: Any) -> bool:
         value = (self.source.scores[-1] if self.source is not None
                  else getattr(stats, self.monitor))
-        if self.source is None and self.monitor == "loss" and not getattr(
-                model, "compute_loss", True):
-            raise ValueError("EarlyStopping(monitor='loss') needs compute_loss=True")
         sign = 1.0 if self.mode == "min" else -1.0
         if math.isfinite(value) and sign * (self.best - value) > self.min_delta:
             self.best, self.wait = float(value), 0
