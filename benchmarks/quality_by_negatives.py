@@ -73,7 +73,8 @@ def _graphs(quick: bool, tmp: Path) -> list[tuple[str, Path, dict]]:
     out = []
     edges = tmp / "drosophila.edg"
     lines = Path(datasets.drosophila_edges_path()).read_text().splitlines()
-    edges.write_text("\n".join(ln for ln in lines[1:] if ln) + "\n")
+    # unweighted, undirected for both tools (PecanPy reads two columns here)
+    edges.write_text("".join("\t".join(ln.split("\t")[:2]) + "\n" for ln in lines[1:] if ln))
     labels = {}
     for ln in Path(datasets.drosophila_labels_path()).read_text().splitlines()[1:]:
         node, lab = ln.split("\t")[:2]
@@ -125,7 +126,9 @@ def run_graphs(args, tmp: Path) -> None:
                                  threads=args.threads, random_state=seed, progress=False)
                 model.fit(read_edgelist(str(edges)))
                 r["fit (s)"].append(time.perf_counter() - t0)
-                res = node_classification(model.embeddings_, labels, train_ratios=[0.5],
+                keyed = {k: labels[str(k)] for k in model.embeddings_.index_to_key
+                         if str(k) in labels}  # labels by the file's text, keys as read
+                res = node_classification(model.embeddings_, keyed, train_ratios=[0.5],
                                           n_repeats=1, missing="drop", random_state=seed)
                 r["macro-F1"].append(float(res["macro_f1"].iloc[0]))
         if have_pecanpy:
@@ -153,7 +156,7 @@ def run_kmers(args, tmp: Path) -> None:
     from embedkit.models.kmer2vec import Kmer2Vec
 
     fasta = SHARED / "dna" / "ecoli-k12.fasta.gz"
-    fasta = str(fasta) if fasta.exists() and not args.quick else str(datasets.lambda_path())
+    fasta = str(fasta) if fasta.exists() and not args.quick else str(datasets.lambda_genome_path())
     rows: dict[str, dict[str, list[float]]] = {}
     metrics = ["align_rho", "splice_f1", "splice6_f1", "fit (s)"]
     for shared in SCHEMES.values():
@@ -168,7 +171,7 @@ def run_kmers(args, tmp: Path) -> None:
                              random_state=seed, progress=False, compute_loss=False,
                              shared_negatives=shared).fit(fasta)
             r["fit (s)"].append(time.perf_counter() - t0)
-            for key, val in kb.splice_scores(model).items():
+            for key, val in kb._splice_scores(model).items():
                 r.setdefault(key, []).append(val)
     if not args.skip_peers:
         kb.THREADS = args.threads
@@ -214,7 +217,7 @@ def run_text(args, tmp: Path) -> None:
             t0 = time.perf_counter()
             model = Word2Vec(**kw, shared_negatives=shared, random_state=seed).fit(sentences)
             r["fit (s)"].append(time.perf_counter() - t0)
-            for key, val in tb.quality(model.embeddings_).items():
+            for key, val in tb._quality(model.embeddings_).items():
                 if key in metrics:
                     r[key].append(val)
     if not args.skip_peers:
@@ -227,7 +230,7 @@ def run_text(args, tmp: Path) -> None:
         g = GensimWord2Vec(sentences, vector_size=100, window=5, negative=5, epochs=1,
                            min_count=5, workers=args.threads, sg=1, seed=1)
         r["fit (s)"].append(time.perf_counter() - t0)
-        q = tb.quality(Embeddings(g.wv.vectors, list(g.wv.index_to_key)))
+        q = tb._quality(Embeddings(g.wv.vectors, list(g.wv.index_to_key)))
         for key in metrics[:-1]:
             r[key].append(q[key])
     _table(f"text: skip-gram on {total:,} tokens, {args.seeds} seeds", metrics, rows)
