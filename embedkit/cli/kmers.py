@@ -75,7 +75,7 @@ def register(sub, train_sub) -> None:
                    help="also train on the reverse-complement strand")
     g.add_argument("--max-sequence-length", type=int, default=10_000,
                    help="cut k-mer runs into pieces of this many k-mers (default %(default)s)")
-    add_sgns_options(p, epochs=1, min_count=1)
+    add_sgns_options(p, epochs=1, min_count=1, shared_negatives=False)
     p.set_defaults(func=_cmd_train_kmers)
 
     p = sub.add_parser(

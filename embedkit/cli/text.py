@@ -15,8 +15,13 @@ __all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "lo
 
 
 def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int = 5,
-                     epochs: int = 5, min_count: int = 5, subsample: float = 1e-3) -> None:
-    """Options shared by every ``train`` command (the engine's parameters)."""
+                     epochs: int = 5, min_count: int = 5, subsample: float = 1e-3,
+                     shared_negatives: bool = True) -> None:
+    """Options shared by every ``train`` command (the engine's parameters).
+
+    ``shared_negatives`` is the command's default negative scheme: True (text) draws one set
+    of k negatives per centre window, False (graphs, k-mers) k negatives per pair.
+    """
     g = p.add_argument_group("SGNS engine")
     g.add_argument("--dim", type=int, default=dim, help="vector size (default %(default)s)")
     g.add_argument("--window", type=int, default=window, help="max context distance "
@@ -41,8 +46,14 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
                    help="power of the unigram sampler (default %(default)s)")
     g.add_argument("--no-shrink-window", action="store_true",
                    help="use the full window for every centre")
-    g.add_argument("--per-pair-negatives", action="store_true",
-                   help="draw k negatives per pair (word2vec.c) instead of per window")
+    neg = g.add_mutually_exclusive_group()
+    neg.add_argument("--shared-negatives", dest="shared_negatives", action="store_true",
+                     help="one set of k negatives per centre window (faster)"
+                     + (" (default)" if shared_negatives else ""))
+    neg.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
+                     help="k negatives per pair, as word2vec.c"
+                     + ("" if shared_negatives else " (default)"))
+    p.set_defaults(shared_negatives=shared_negatives)
     g.add_argument("--threads", type=int, default=None, help="worker threads (default: all)")
     g.add_argument("--seed", type=int, default=None, help="random seed (threads=1 makes runs "
                    "bit-identical)")
@@ -58,7 +69,7 @@ def sgns_params(args: argparse.Namespace) -> dict:
         lr=args.lr, min_lr=args.min_lr, min_count=args.min_count,
         max_vocab_size=args.max_vocab_size, subsample=args.subsample, sg=not args.cbow,
         sampler=args.sampler, ns_exponent=args.ns_exponent,
-        shrink_window=not args.no_shrink_window, shared_negatives=not args.per_pair_negatives,
+        shrink_window=not args.no_shrink_window, shared_negatives=bool(args.shared_negatives),
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
         objective=args.objective,
         compute_loss=not args.no_loss,

@@ -64,8 +64,11 @@ class Kmer2Vec(SGNSModel):
         Power of the unigram sampler.
     shrink_window : bool, default True
         Draw a reduced window per centre (word2vec's dynamic window).
-    shared_negatives : bool, default True
-        One set of negatives per centre window (False: per pair, as word2vec.c).
+    shared_negatives : bool, default False
+        False: k negatives per (centre, context) pair, as word2vec.c and gensim. True: one set
+        of k negatives per centre window, reused by all its contexts (about 1.5-2x faster,
+        but k-mer frequencies are flat and agreement with alignment drops; see the README's
+        "Negatives: shared or per pair").
     cbow_mean : bool, default True
         CBOW only: average the context vectors.
     compute_loss : bool, default True
@@ -137,7 +140,7 @@ class Kmer2Vec(SGNSModel):
         sampler: str | NegativeSampler = "unigram",
         ns_exponent: float = 0.75,
         shrink_window: bool = True,
-        shared_negatives: bool = True,
+        shared_negatives: bool = False,
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,

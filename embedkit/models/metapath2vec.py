@@ -94,7 +94,7 @@ class Metapath2Vec(SGNS):
         sampler: str | NegativeSampler = "unigram",
         ns_exponent: float = 0.75,
         shrink_window: bool = True,
-        shared_negatives: bool = True,
+        shared_negatives: bool = False,
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,

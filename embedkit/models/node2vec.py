@@ -61,7 +61,12 @@ class Node2Vec(SGNSModel):
         Negative sampler (see :data:`embedkit.samplers.SAMPLERS`).
     ns_exponent : float, default 0.75
         Power of the unigram noise distribution over node visit counts.
-    shrink_window, shared_negatives, cbow_mean, compute_loss : bool
+    shared_negatives : bool, default False
+        False: k negatives per (centre, context) pair, as word2vec.c, gensim and PecanPy.
+        True: one set of k negatives per centre window, reused by all its contexts (faster,
+        but costs node-classification quality on graphs; see the README's "Negatives: shared
+        or per pair").
+    shrink_window, cbow_mean, compute_loss : bool
         Engine options; see :class:`embedkit.Word2Vec`.
     threads : int or None
         Worker threads (None: all cores).
@@ -138,7 +143,7 @@ class Node2Vec(SGNSModel):
         sampler: str | NegativeSampler = "unigram",
         ns_exponent: float = 0.75,
         shrink_window: bool = True,
-        shared_negatives: bool = True,
+        shared_negatives: bool = False,
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
@@ -327,7 +332,7 @@ class DeepWalk(Node2Vec):
         sampler: str | NegativeSampler = "unigram",
         ns_exponent: float = 0.75,
         shrink_window: bool = True,
-        shared_negatives: bool = True,
+        shared_negatives: bool = False,
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
