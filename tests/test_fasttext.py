@@ -191,3 +191,21 @@ def test_same_seed_one_thread_is_bit_identical():
     a, b = FastText(**kw).fit(sents), FastText(**kw).fit(sents)
     np.testing.assert_array_equal(a.embeddings_.ngram_vectors, b.embeddings_.ngram_vectors)
     np.testing.assert_array_equal(a.embeddings_.vectors, b.embeddings_.vectors)
+
+
+def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the president spoke to the presidents of the university\n" * 60)
+    out = tmp_path / "ft.npz"
+    assert main(["train", "text", str(corpus), "-o", str(out), "--subwords", "3", "6",
+                 "--buckets", "2000", "--dim", "8", "--epochs", "1", "--min-count", "1",
+                 "--no-progress", "--seed", "0", "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert main(["similar", str(out), "presidnet", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+    assert main(["similar", str(gensim_bin[1]), "cats", "-n", "2"]) == 0
+    assert "cat" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--subwords"):
+        main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])

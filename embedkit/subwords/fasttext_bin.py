@@ -21,7 +21,8 @@ import numpy as np
 from embedkit.subwords.hashing import subword_table
 from embedkit.subwords.vectors import SubwordEmbeddings, word_vectors
 
-__all__ = ["FASTTEXT_MAGIC", "FASTTEXT_VERSION", "load_fasttext_bin", "read_fasttext_bin"]
+__all__ = ["FASTTEXT_MAGIC", "FASTTEXT_VERSION", "is_fasttext_bin", "load_fasttext_bin",
+           "read_fasttext_bin"]
 
 FASTTEXT_MAGIC = 793712314
 FASTTEXT_VERSION = 12
@@ -137,3 +138,13 @@ def load_fasttext_bin(path: str | os.PathLike) -> SubwordEmbeddings:
     return SubwordEmbeddings(word_vectors(inp, indptr, rows), words, ngram_vectors=inp[n:],
                              minn=max(args["minn"], 1), maxn=maxn, context_vectors=ctx,
                              counts=raw["counts"])
+
+
+def is_fasttext_bin(path: str | os.PathLike) -> bool:
+    """Does ``path`` start with fastText's magic number (a fastText ``.bin``)?"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and struct.unpack("<i", head)[0] == FASTTEXT_MAGIC

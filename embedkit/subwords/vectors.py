@@ -19,7 +19,7 @@ from embedkit._io import atomic_write
 from embedkit.embeddings import Embeddings
 from embedkit.subwords.hashing import ngram_rows
 
-__all__ = ["SubwordEmbeddings", "word_vectors"]
+__all__ = ["SubwordEmbeddings", "word_vectors", "is_subword_npz"]
 
 _FORMAT = "embedkit-subwords"
 
@@ -33,6 +33,16 @@ def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndar
     np.add.at(out, owner, W[rows])
     out /= np.maximum(counts, 1)[:, None]
     return out.astype(np.float32)
+
+
+def is_subword_npz(path: os.PathLike | str) -> bool:
+    """Is ``path`` an ``.npz`` written by :meth:`SubwordEmbeddings.save`?"""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return "ngram_vectors" in z.files and json.loads(str(z["meta"])).get(
+                "format") == _FORMAT
+    except (OSError, ValueError, KeyError):
+        return False
 
 
 class SubwordEmbeddings(Embeddings):
