@@ -107,7 +107,6 @@ def save_embeddings(emb, out: str) -> str:
 def load_embeddings(path: str):
     """Load a model saved by :func:`save_embeddings` (npz, or word2vec text/binary)."""
     from embedkit.embeddings import Embeddings
-
     from embedkit.subwords.fasttext_bin import is_fasttext_bin, load_fasttext_bin
     from embedkit.subwords.vectors import SubwordEmbeddings, is_subword_npz
 
