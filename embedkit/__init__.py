@@ -13,6 +13,7 @@ from embedkit.contexts import (
     TextCorpus,
 )
 from embedkit.embeddings import Embeddings
+from embedkit.models.fasttext import FastText
 from embedkit.models.kmer2vec import Kmer2Vec
 from embedkit.models.metapath2vec import Metapath2Vec
 from embedkit.models.node2vec import DeepWalk, Node2Vec
@@ -27,6 +28,7 @@ __all__ = [
     "ContextGenerator",
     "DeepWalk",
     "Embeddings",
+    "FastText",
     "HardNegative",
     "Kmer2Vec",
     "KmerCorpus",

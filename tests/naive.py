@@ -227,3 +227,80 @@ def _cbow(W, C, kept, i, lo, hi, w, lr, k, params, tables, rng, window_tokens):
     for c in ctx:
         W[c] += neu
     return 1, loss
+
+
+def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_scale,
+                        keep_prob, params, tables, states):
+    """Reference of the subword (fastText) kernel for one chunk; float64 ``W``/``C`` in place.
+
+    Token t's input is the mean of ``W[rows[indptr[t]:indptr[t+1]]]``. Skip-gram: the centre's
+    mean predicts each context (k negatives per pair, output rows updated per pair), and the
+    summed input gradient is added to each centre row after the window. CBOW: the mean of the
+    contexts' means predicts the centre; the gradient goes to every row of every context.
+    Returns ``(pairs, kept_words, loss)``.
+    """
+    rng = XorShift(states[0])
+    neg_rng = XorShift(states[1])
+    k = params.negative
+    pairs, kept_total, loss = 0, 0, 0.0
+
+    def rows_of(t):
+        return rows[indptr[t]:indptr[t + 1]]
+
+    def step(h, target, window_tokens, neu):
+        negs = draw_negatives(neg_rng, tables, target, k, window_tokens)
+        targets = [(target, 1, True)] + [(n, 0, u) for n, u in negs]
+        gs, lss = [], 0.0
+        for t, label, used in targets:
+            if used:
+                g, nll = _term(float(h @ C[t]), label)
+                gs.append(lr * g)
+                lss += nll
+            else:
+                gs.append(0.0)
+        for (t, _, used), g in zip(targets, gs, strict=True):
+            if used:
+                neu += g * C[t]
+        for (t, _, used), g in zip(targets, gs, strict=True):
+            if used:
+                C[t] += g * h
+        return lss
+
+    for s in range(s0, s1):
+        start, stop = int(offsets[s]), int(offsets[s + 1])
+        kept = []
+        for w in ids[start:stop]:
+            w = int(w)
+            if w < 0:
+                continue
+            p = float(np.float32(keep_prob[w]))
+            if p < 1.0 and rng.rand_float() >= p:
+                continue
+            kept.append(w)
+        kept_total += len(kept)
+        progress = (word_pos + (start - int(offsets[s0])) * pos_scale) / params.total_words
+        lr = params.lr0 - (params.lr0 - params.min_lr) * min(progress, 1.0)
+        n = len(kept)
+        for i in range(n):
+            eff = params.window - rng.below(params.window) if params.shrink_window \
+                else params.window
+            lo, hi = max(0, i - eff), min(n, i + eff + 1)
+            window_tokens = [kept[j] for j in range(lo, hi) if j != i]
+            if not window_tokens:
+                continue
+            neu = np.zeros(W.shape[1])
+            if params.sg:
+                h = W[rows_of(kept[i])].mean(axis=0)
+                for c in window_tokens:
+                    loss += step(h, c, window_tokens, neu)
+                    pairs += 1
+                for r in rows_of(kept[i]):
+                    W[r] += neu
+            else:
+                h = np.mean([W[rows_of(c)].mean(axis=0) for c in window_tokens], axis=0)
+                loss += step(h, kept[i], window_tokens, neu)
+                pairs += 1
+                for c in window_tokens:
+                    for r in rows_of(c):
+                        W[r] += neu
+    return pairs, kept_total, loss

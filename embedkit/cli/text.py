@@ -120,10 +120,16 @@ def save_embeddings(emb, out: str) -> str:
 def load_embeddings(path: str):
     """Load a model saved by :func:`save_embeddings` (npz, or word2vec text/binary)."""
     from embedkit.embeddings import Embeddings
+    from embedkit.subwords.fasttext_bin import is_fasttext_bin, load_fasttext_bin
+    from embedkit.subwords.vectors import SubwordEmbeddings, is_subword_npz
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"no such file: {path}")
+    if is_fasttext_bin(p):  # fastText's own .bin: words and n-gram buckets
+        return load_fasttext_bin(p)
+    if _vector_format(p) == "npz" and is_subword_npz(p):
+        return SubwordEmbeddings.load(p)
     if _vector_format(p) == "npz":
         return Embeddings.load(p)
     return Embeddings.load_word2vec_format(p)
@@ -140,14 +146,34 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
     corpus = TextCorpus(args.corpus, tokenizer="split" if args.split else None,
                         max_sentence_length=args.max_sentence_length,
                         disk_cache=not args.no_disk_cache, tmp_dir=args.tmp_dir, **reader)
+    if args.subwords is None and args.buckets is not None:
+        raise SystemExit("embedkit: --buckets needs --subwords MINN MAXN")
     t0 = time.perf_counter()
-    model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
+    if args.subwords is None:
+        model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
+    else:
+        if args.continue_model or args.init or args.save_model or args.checkpoint:
+            raise SystemExit("embedkit: --subwords does not yet combine with --init, --continue, "
+                             "--save-model or --checkpoint")
+        model = _fasttext(args).fit(corpus)
     out = save_embeddings(model.embeddings_, args.output)
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
           f"{time.perf_counter() - t0:.1f}s; last epoch {st.words_per_second:,.0f} words/s, "
           f"{loss_note(st)}; saved to {out}")
     return 0
+
+
+def _fasttext(args: argparse.Namespace):
+    from embedkit.models.fasttext import DEFAULT_BUCKETS, FastText
+
+    params = sgns_params(args)
+    if params.pop("objective") != "ns":
+        raise SystemExit("embedkit: --subwords trains with --objective ns only")
+    params.pop("shared_negatives")  # fastText draws negatives per pair
+    minn, maxn = args.subwords
+    return FastText(minn=minn, maxn=maxn,
+                    buckets=DEFAULT_BUCKETS if args.buckets is None else args.buckets, **params)
 
 
 def _print_pairs(pairs) -> None:
@@ -272,12 +298,20 @@ def register(sub, train_sub) -> None:
                    help="no id stream: re-read and tokenize the corpus every epoch")
     r.add_argument("--cache-mb", type=float, default=None,
                    help="memory for the encoded corpus before it goes to disk (default 16)")
+    s = p.add_argument_group("subwords (fastText)")
+    s.add_argument("--subwords", type=int, nargs=2, metavar=("MINN", "MAXN"), default=None,
+                   help="train fastText subword vectors with character n-grams of MINN..MAXN "
+                   "characters (e.g. 3 6); unseen words then get vectors. Save to .npz to keep "
+                   "the n-grams (.txt/.vec/.bin keep the word vectors only)")
+    s.add_argument("--buckets", type=int, default=None,
+                   help="n-gram hash buckets with --subwords (default 500000; fastText: 2000000)")
     add_sgns_options(p)
     add_continue_options(p)
     p.set_defaults(func=_cmd_train_text)
 
     p = sub.add_parser("similar", help="nearest neighbours of a word")
-    p.add_argument("model", help="saved vectors (.npz, .txt, .vec or .bin)")
+    p.add_argument("model", help="saved vectors (.npz, .txt, .vec or .bin; a fastText .bin or "
+                   "a --subwords .npz also answers unseen words)")
     p.add_argument("word")
     p.add_argument("-n", type=int, default=10, help="how many (default %(default)s)")
     p.set_defaults(func=_cmd_similar)

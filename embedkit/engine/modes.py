@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = ["SgShared6", "SgShared", "SgPairs", "Cbow", "Softmax", "Nce", "PlainNegatives",
-           "TableNegatives", "Mode"]
+           "TableNegatives", "Mode",
+           "SubwordsSg", "SubwordsCbow"]
 __all__ += ["Locked"]
 
 
@@ -56,6 +57,27 @@ class Locked(NamedTuple):
     """Skip-gram, shared negatives, with frozen input rows (:mod:`embedkit.engine.locked`)."""
 
     code: int = 7
+
+
+class SubwordsSg(NamedTuple):
+    """Skip-gram on subword rows: a centre's input is the mean of its rows (fastText).
+
+    Token ``t``'s input rows are ``rows[indptr[t]:indptr[t + 1]]`` of W (a CSR table built once
+    from the vocabulary, :func:`embedkit.subwords.subword_table`); the marker carries it to the
+    window function (:mod:`embedkit.engine.subword_windows`).
+    """
+
+    indptr: object  # int64 (n_vocab + 1,)
+    rows: object  # int32 (nnz,)
+    table_window = True  # the window function takes the marker (class attribute, not a field)
+
+
+class SubwordsCbow(NamedTuple):
+    """CBOW on subword rows: the mean of the contexts' (row-mean) inputs predicts the centre."""
+
+    indptr: object  # int64 (n_vocab + 1,)
+    rows: object  # int32 (nnz,)
+    table_window = True
 
 
 class PlainNegatives(NamedTuple):

@@ -25,6 +25,8 @@ from embedkit.engine.modes import (
     SgShared,
     SgShared6,
     Softmax,
+    SubwordsCbow,
+    SubwordsSg,
     TableNegatives,
 )
 from embedkit.engine.negatives import plain_tables
@@ -33,7 +35,8 @@ from embedkit.engine.softmax import noise_log_kq
 from embedkit.engine.stream import run_chunks, split_chunks
 from embedkit.engine.threads import is_compiled, run_parallel
 
-__all__ = ["Objective", "OBJECTIVES", "get_objective", "kernel_mode"]
+__all__ = ["Objective", "OBJECTIVES", "get_objective", "kernel_mode", "SubwordObjective",
+           "subword_objective"]
 
 _NO_NOISE = np.zeros(0, dtype=np.float32)
 
@@ -153,6 +156,31 @@ class Objective:
                                    part_stats) for part, part_states, part_stats in parts])
 
 
+@dataclass(frozen=True, eq=False)
+class SubwordObjective(Objective):
+    """Negative sampling on subword rows (fastText): token ``t`` trains the rows
+    ``rows[indptr[t]:indptr[t + 1]]`` of W (see :mod:`embedkit.engine.subword_windows`).
+
+    Built per fit from the vocabulary's table and passed as ``EngineConfig.objective``.
+    """
+
+    indptr: np.ndarray | None = None
+    rows: np.ndarray | None = None
+
+    def mode(self, params: KernelParams, tables) -> Mode:
+        marker = SubwordsSg if params.sg else SubwordsCbow
+        return Mode(marker(self.indptr, self.rows),
+                    PlainNegatives() if plain_tables(tables) else TableNegatives())
+
+
+def subword_objective(indptr: np.ndarray, rows: np.ndarray) -> SubwordObjective:
+    """The :class:`SubwordObjective` of a CSR row table (int64 indptr, int32 rows)."""
+    return SubwordObjective("subwords", "fastText subword negative sampling", None, cbow=True,
+                            blocks=False, table_samplers=True,
+                            indptr=np.ascontiguousarray(indptr, dtype=np.int64),
+                            rows=np.ascontiguousarray(rows, dtype=np.int32))
+
+
 #: name -> Objective.
 OBJECTIVES: dict[str, Objective] = {
     "ns": Objective("ns", "skip-gram or CBOW with negative sampling", None, cbow=True,
@@ -165,7 +193,9 @@ OBJECTIVES: dict[str, Objective] = {
 
 
 def get_objective(name: str) -> Objective:
-    """The :class:`Objective` called ``name``."""
+    """The :class:`Objective` called ``name`` (an :class:`Objective` is returned as is)."""
+    if isinstance(name, Objective):
+        return name
     try:
         return OBJECTIVES[name]
     except KeyError:

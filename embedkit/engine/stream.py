@@ -25,10 +25,20 @@ from numba.extending import overload
 from embedkit.engine.intrinsics import prefetch_row
 from embedkit.engine.locked import Locked, locked_window
 from embedkit.engine.loss import flush_loss
-from embedkit.engine.modes import Cbow, Nce, SgPairs, SgShared, SgShared6, Softmax
+from embedkit.engine.modes import (
+    Cbow,
+    Nce,
+    SgPairs,
+    SgShared,
+    SgShared6,
+    Softmax,
+    SubwordsCbow,
+    SubwordsSg,
+)
 from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS, STAT_WORDS, ChunkRun, make_scratch
 from embedkit.engine.sgns import cbow_window, sg6_window, sg_pairs_window, sg_shared_window
 from embedkit.engine.softmax import nce_window, softmax_window
+from embedkit.engine.subword_windows import subword_cbow_window, subword_sg_window
 from embedkit.rng import next_u64, rand_float
 
 __all__ = ["WINDOWS", "eff_window", "sequence_lr", "subsample", "window_update", "train_chunk",
@@ -43,6 +53,8 @@ WINDOWS = {
     Softmax: softmax_window,
     Nce: nce_window,
     Locked: locked_window,
+    SubwordsSg: subword_sg_window,  # these take the marker first (its CSR row table)
+    SubwordsCbow: subword_cbow_window,
 }
 
 
@@ -95,6 +107,11 @@ def window_update(mode, buf, i, lo, hi, lr, run):
 @overload(window_update, jit_options=KERNEL_OPTIONS)
 def _window_update_impl(mode, buf, i, lo, hi, lr, run):
     fn = WINDOWS[mode.types[0].instance_class]
+    if getattr(mode.types[0].instance_class, "table_window", False):
+        def table_impl(mode, buf, i, lo, hi, lr, run):
+            fn(mode.window, mode.negatives, buf, i, lo, hi, lr, run)
+
+        return table_impl
 
     def impl(mode, buf, i, lo, hi, lr, run):
         fn(mode.negatives, buf, i, lo, hi, lr, run)

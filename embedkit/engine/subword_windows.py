@@ -1,0 +1,99 @@
+"""Window updates on subword rows (fastText): a token's input vector is the mean of its rows.
+
+The marker (:class:`~embedkit.engine.modes.SubwordsSg` / ``SubwordsCbow``) carries a CSR table
+``token -> rows of W``: for fastText, the word's own row and its hashed n-gram rows. Plain
+word2vec never compiles this module's code (its markers have no table).
+
+Skip-gram follows fastText's orientation: the centre's input ``h = mean(W[rows(centre)])``
+predicts every context's output row, with k negatives drawn per (centre, context) pair. The
+output rows are updated pair by pair; the input gradient ``sum_pairs sum_t g_t u_t`` (the
+gradient with respect to ``h``) is accumulated over the window and added to *each* of the
+centre's rows once the window is done, as fastText and gensim add it to each row.
+CBOW: ``h`` is the mean over the contexts of their row means, and the gradient with respect to
+``h`` is added to each row of each context (word2vec.c's convention for CBOW).
+
+Window functions take ``(table, negatives, buf, i, lo, hi, lr, run)``; see
+:mod:`embedkit.engine.sgns` for the rest of the conventions (``tests/naive.py`` has the NumPy
+reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from embedkit.engine.loss import gradient_scales
+from embedkit.engine.negatives import draw_negatives
+from embedkit.engine.params import FASTMATH, STAT_PAIRS
+from embedkit.engine.rows import axpy, gather_add, scatter_add, score_rows, zero_rows
+
+__all__ = ["row_mean", "subword_sg_window", "subword_cbow_window"]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def row_mean(table, W, token, out, weight):
+    """``out[0] += weight * mean(W[rows(token)])``; returns the token's row count."""
+    a = table.indptr[token]
+    b = table.indptr[token + 1]
+    if b <= a:
+        return 0
+    g = np.float32(weight / (b - a))
+    for p in range(a, b):
+        axpy(g, W, table.rows[p], out, 0)
+    return b - a
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def _add_to_rows(table, token, grad, W):
+    for p in range(table.indptr[token], table.indptr[token + 1]):
+        axpy(np.float32(1.0), grad, 0, W, table.rows[p])
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def _pair(run, target, lr):
+    """One (h, target) step with k negatives: C updated now, h's gradient into in_grad."""
+    sc = run.scratch
+    sc.targets[0] = target
+    sc.mask[0] = 1
+    score_rows(sc.anchor, 0, run.C, sc.targets, sc.gs)
+    gradient_scales(sc.gs, sc.mask, sc.gs, lr, np.float32(1.0), run.params.compute_loss,
+                    run.acc)
+    gather_add(run.C, sc.targets, sc.gs, sc.in_grad, 0)  # from the rows before the step
+    scatter_add(sc.anchor, 0, run.C, sc.targets, sc.gs)
+    run.acc[STAT_PAIRS] += 1.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def subword_sg_window(table, negatives, buf, i, lo, hi, lr, run):
+    """Skip-gram: the centre's row mean predicts each context of ``buf[lo:hi]``."""
+    sc = run.scratch
+    centre = buf[i]
+    zero_rows(sc.anchor)
+    if row_mean(table, run.W, centre, sc.anchor, 1.0) == 0 or hi - lo < 2:
+        return
+    zero_rows(sc.in_grad)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        draw_negatives(negatives, run, buf[j], buf, lo, hi, i)
+        _pair(run, buf[j], lr)
+    _add_to_rows(table, centre, sc.in_grad, run.W)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def subword_cbow_window(table, negatives, buf, i, lo, hi, lr, run):
+    """CBOW: the mean of the contexts' row means predicts the centre ``buf[i]``."""
+    sc = run.scratch
+    zero_rows(sc.anchor)
+    count = hi - lo - 1
+    if count < 1:
+        return
+    for j in range(lo, hi):
+        if j != i:
+            row_mean(table, run.W, buf[j], sc.anchor, 1.0 / count)
+    zero_rows(sc.in_grad)
+    draw_negatives(negatives, run, buf[i], buf, lo, hi, i)
+    _pair(run, buf[i], lr)
+    for j in range(lo, hi):
+        if j != i:
+            _add_to_rows(table, buf[j], sc.in_grad, run.W)

@@ -1,0 +1,211 @@
+"""FastText: fastText's hash and n-grams, unseen words, misspellings, .bin interop, parameters."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+
+import numpy as np
+import pytest
+
+from embedkit import FastText
+from embedkit.datasets import text_corpus_path
+from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams
+from embedkit.subwords.fasttext_bin import load_fasttext_bin
+
+WORDS = ["hello", "naïve", "日本語", "a", "été", "straße", "", "x" * 12, "ünïcödé-wörd"]
+
+# Written out by hand from fastText's rules (n-grams of "<été>", 3..4 characters, by start then
+# length; continuation bytes stay with their character) and its signed-byte FNV-1a.
+HAND_NGRAMS = {("été", 3, 4): ["<ét", "<été", "été", "été>", "té>"],
+               ("ab", 3, 6): ["<ab", "<ab>", "ab>"],
+               ("a", 3, 6): ["<a>"]}
+HAND_HASHES = {"": 2166136261, "a": 3826002220, "hello": 1335831723, "<ét": 1975908133,
+               "été>": 4054196363, "日本": 4164387409}
+
+
+def test_ngrams_and_hash_hand_written():
+    for (w, lo, hi), grams in HAND_NGRAMS.items():
+        assert ngrams(w, lo, hi) == [g.encode() for g in grams]
+    for s, h in HAND_HASHES.items():
+        assert ft_hash(s) == h == ft_hash(s.encode())
+
+
+def test_ngrams_and_hash_match_gensim():
+    inner = pytest.importorskip("gensim.models.fasttext_inner")
+    for w in WORDS:
+        for lo, hi in ((3, 6), (1, 3), (2, 2), (4, 8)):
+            ref = inner.compute_ngrams_bytes(w, lo, hi)
+            assert ngrams(w, lo, hi) == ref, (w, lo, hi)
+            assert [ft_hash(g) for g in ref] == [inner.ft_hash_bytes(g) for g in ref]
+
+
+@pytest.fixture(scope="module")
+def corpus_lines():
+    with gzip.open(text_corpus_path(), "rt") as fh:
+        return list(itertools.islice(fh, 60000))
+
+
+@pytest.fixture(scope="module")
+def model(corpus_lines):
+    return FastText(dim=64, epochs=3, min_count=3, buckets=50_000, random_state=0,
+                    progress=False, threads=2, tokenizer="split").fit(corpus_lines)
+
+
+def test_unseen_word_is_the_mean_of_its_ngram_rows(model):
+    emb = model.embeddings_
+    assert isinstance(emb, SubwordEmbeddings) and emb.buckets == 50_000
+    w = "unseenwordxyz"
+    assert w not in emb
+    rows = ngram_rows(w, 3, 6, 50_000)
+    np.testing.assert_allclose(emb[w], emb.ngram_vectors[rows].mean(axis=0), rtol=1e-5,
+                               atol=1e-7)
+    # a known word: the mean of its own row and its n-gram rows (fastText's word vector)
+    assert emb["government"].shape == (64,)
+    assert np.isfinite(model.loss_history_).all()
+
+
+MISSPELLINGS = [("presidnet", "president"), ("univeristy", "university"),
+                ("internatonal", "international"), ("developement", "development"),
+                ("populaton", "population"), ("comunity", "community"),
+                ("recieved", "received"), ("especialy", "especially"),
+                ("goverment", "government"), ("beween", "between"), ("compnay", "company")]
+
+
+def _hits(emb):
+    return sum(good in [w for w, _ in emb.most_similar(bad, topn=10)]
+               for bad, good in MISSPELLINGS)
+
+
+def test_misspellings_find_their_word_and_random_ngrams_do_not(model):
+    emb = model.embeddings_
+    assert all(good in emb and bad not in emb for bad, good in MISSPELLINGS)
+    hits = _hits(emb)
+    assert hits >= 5, hits
+    rng = np.random.default_rng(0)
+    control = SubwordEmbeddings(emb.vectors, emb.index_to_key,
+                                ngram_vectors=rng.permutation(emb.ngram_vectors), minn=3, maxn=6)
+    assert _hits(control) <= 1
+    assert emb.similarity("presidnet", "president") > control.similarity("presidnet",
+                                                                         "president")
+
+
+def test_word_pairs_answer_oov_from_ngrams(model):
+    emb = model.embeddings_
+    pairs = [("president", "presidnet", 9.0), ("president", "banana", 1.0),
+             ("university", "univeristy", 9.5), ("university", "river", 2.0),
+             ("community", "comunity", 9.2), ("community", "zzzq", 0.5)]
+    res = emb.evaluate_word_pairs(pairs)
+    assert res.n_from_ngrams >= 3
+    assert res.spearman > 0.5
+
+
+def test_save_load_round_trip(model, tmp_path):
+    emb = model.embeddings_
+    p = tmp_path / "ft.npz"
+    emb.save(p)
+    back = SubwordEmbeddings.load(p)
+    assert back.index_to_key == emb.index_to_key and (back.minn, back.maxn) == (3, 6)
+    np.testing.assert_array_equal(back.ngram_vectors, emb.ngram_vectors)
+    np.testing.assert_array_equal(back["presidnet"], emb["presidnet"])
+    with np.load(p, allow_pickle=False) as z:
+        assert "ngram_vectors" in z.files
+
+
+def test_no_ngram_is_an_error():
+    emb = SubwordEmbeddings(np.eye(2, dtype=np.float32), ["ab", "cd"],
+                            ngram_vectors=np.ones((5, 2), np.float32), minn=3, maxn=0)
+    with pytest.raises(KeyError, match="no character n-grams"):
+        emb["zz"]
+
+
+@pytest.fixture(scope="module")
+def gensim_bin(tmp_path_factory):
+    gensim_ft = pytest.importorskip("gensim.models.fasttext")
+    sents = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dög", "sät", "naïve"]] * 30
+    g = gensim_ft.FastText(sents, vector_size=8, min_count=1, bucket=500, epochs=2, min_n=3,
+                           max_n=5, seed=0, workers=1)
+    path = tmp_path_factory.mktemp("bin") / "tiny.bin"
+    gensim_ft.save_facebook_model(g, str(path))
+    return g, path
+
+
+def test_fasttext_bin_round_trip_with_gensim(gensim_bin):
+    g, path = gensim_bin
+    emb = load_fasttext_bin(path)
+    assert emb.buckets == 500 and (emb.minn, emb.maxn) == (3, 5)
+    assert set(emb.index_to_key) == set(g.wv.index_to_key)
+    for w in ["cat", "dög", "naïve", "cats", "naïf", "unseenword"]:
+        np.testing.assert_allclose(emb[w], g.wv[w], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(emb.ngram_vectors, g.wv.vectors_ngrams, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("cut", [4, 30, 90, -100, -1])
+def test_truncated_bin_is_a_clear_error(gensim_bin, tmp_path, cut):
+    data = gensim_bin[1].read_bytes()
+    p = tmp_path / "cut.bin"
+    p.write_bytes(data[:cut])
+    with pytest.raises(ValueError, match="truncated|not a valid fastText"):
+        load_fasttext_bin(p)
+
+
+def test_corrupt_bin_is_a_clear_error(gensim_bin, tmp_path):
+    data = bytearray(gensim_bin[1].read_bytes())
+    p = tmp_path / "bad.bin"
+    p.write_bytes(b"\x00" * 4 + data[4:])
+    with pytest.raises(ValueError, match="bad magic"):
+        load_fasttext_bin(p)
+    data[8:12] = (-5).to_bytes(4, "little", signed=True)  # dim
+    p.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not a valid fastText"):
+        load_fasttext_bin(p)
+    p.write_bytes(bytes(gensim_bin[1].read_bytes()) + b"junk")
+    with pytest.raises(ValueError, match="trailing"):
+        load_fasttext_bin(p)
+
+
+@pytest.mark.parametrize("kw,match", [(dict(minn=0), "minn"), (dict(maxn=2), "maxn"),
+                                      (dict(buckets=0), "buckets"), (dict(buckets=-1), "buckets"),
+                                      (dict(dim=0), "dim")])
+def test_bad_parameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        FastText(progress=False, **kw).fit([["a", "b"]] * 5)
+
+
+def test_subwords_off_and_cbow_train():
+    sents = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
+    m = FastText(dim=8, min_count=1, maxn=0, epochs=1, random_state=0, progress=False,
+                 subsample=0, threads=1).fit(sents)
+    assert m.embeddings_.buckets == 0
+    with pytest.raises(KeyError):
+        m.embeddings_["cow"]
+    m = FastText(dim=8, min_count=1, sg=False, epochs=2, buckets=100, random_state=0,
+                 progress=False, subsample=0, threads=1).fit(sents)
+    assert np.isfinite(m.loss_history_).all() and m.embeddings_["cats"].shape == (8,)
+
+
+def test_same_seed_one_thread_is_bit_identical():
+    sents = [["the", "cat", "sat", "on", "a", "mat"]] * 40
+    kw = dict(dim=8, min_count=1, epochs=1, buckets=200, random_state=3, progress=False,
+              threads=1, subsample=0)
+    a, b = FastText(**kw).fit(sents), FastText(**kw).fit(sents)
+    np.testing.assert_array_equal(a.embeddings_.ngram_vectors, b.embeddings_.ngram_vectors)
+    np.testing.assert_array_equal(a.embeddings_.vectors, b.embeddings_.vectors)
+
+
+def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the president spoke to the presidents of the university\n" * 60)
+    out = tmp_path / "ft.npz"
+    assert main(["train", "text", str(corpus), "-o", str(out), "--subwords", "3", "6",
+                 "--buckets", "2000", "--dim", "8", "--epochs", "1", "--min-count", "1",
+                 "--no-progress", "--seed", "0", "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert main(["similar", str(out), "presidnet", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3
+    assert main(["similar", str(gensim_bin[1]), "cats", "-n", "2"]) == 0
+    assert "cat" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--subwords"):
+        main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])
