@@ -90,9 +90,10 @@ class EarlyStopping:
 
 
 class Checkpoint:
-    """Save the model (``model.save``, atomic) every ``every`` epochs and at the end.
+    """Save the model (``model.save_model``, atomic) every ``every`` epochs and at the end.
 
-    A checkpoint written in the middle of a round resumes it: ``Model.load(path).resume(data)``
+    A checkpoint written in the middle of a round resumes it:
+    ``Model.load_model(path).resume(data)``
     gives, with one thread and a seed, the same vectors as the uninterrupted run.
 
     Parameters
@@ -110,7 +111,7 @@ class Checkpoint:
 
     def _save(self, model: Any, epoch: int) -> None:
         path = self.path.replace("{epoch}", str(epoch))
-        model.save(path)
+        model.save_model(path)
         self.saved.append(path)
 
     def on_epoch_end(self, model: Any, stats: Any) -> None:

@@ -463,3 +463,39 @@ def test_cli_graph_save_and_continue(tmp_path):
                  "--save-model", f"{d}/m2.npz", *base]) == 0
     m = Node2Vec.load(tmp_path / "m2.npz")
     assert {100, 101} <= set(m.vocab_.index_to_key) and m.epochs_done_ == 2
+
+
+def test_kmer2vec_checkpoint_resumes_exactly(tmp_path):
+    """Checkpoint saves every estimator with ``save_model`` (Kmer2Vec's ``save`` writes vectors
+    and settings only): a Kmer2Vec stopped after one of two epochs resumes bit for bit."""
+    seqs = ["ACGTACGTTAGCATGCATCGATCGATGCTAGC" * 5, "TTGACAGCTAGCTAGGATCGATCGTAGCAAAT" * 5]
+
+    def km():
+        return Kmer2Vec(k=4, dim=8, epochs=2, threads=1, random_state=0, progress=False)
+
+    full = km().fit(seqs)
+    ck = Checkpoint(tmp_path / "ck-{epoch}.npz")
+    km().fit(seqs, callbacks=[ck, Recorder(stop_at=0)])
+    assert ck.saved[-1].endswith("ck-1.npz")
+    resumed = Kmer2Vec.load_model(tmp_path / "ck-1.npz").resume(seqs)
+    assert np.array_equal(resumed.wv.vectors, full.wv.vectors)
+    assert resumed.loss_history_ == full.loss_history_
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "no-meta", "bad-json"])
+def test_corrupt_model_files_are_refused_with_the_path(tmp_path, damage):
+    good = tmp_path / "m.npz"
+    _w2v().fit(A).save_model(good)
+    bad = tmp_path / "bad.npz"
+    raw = good.read_bytes()
+    if damage == "truncate":
+        bad.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        bad.write_bytes(b"\x00" * 64)
+    elif damage == "no-meta":
+        np.savez(bad, W=np.zeros((2, 2), np.float32))
+    else:
+        np.savez(bad, W=np.zeros((2, 2), np.float32), C=np.zeros((2, 2), np.float32),
+                 counts=np.ones(2, np.int64), meta=np.frombuffer(b"{not json", np.uint8))
+    with pytest.raises(ValueError, match="bad.npz"):
+        Word2Vec.load_model(bad)

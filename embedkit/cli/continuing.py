@@ -40,7 +40,7 @@ def fit_or_continue(cls: type, params: dict, data: Any, args: argparse.Namespace
         if init:
             raise SystemExit("embedkit: --init starts a new model; it cannot be combined with "
                              "--continue")
-        model = cls.load(args.continue_model)
+        model = cls.load_model(args.continue_model)
         model.set_params(threads=params["threads"], progress=params["progress"])
         model.partial_fit(data, epochs=params["epochs"], lr=params["lr"], callbacks=callbacks)
     else:
@@ -48,5 +48,5 @@ def fit_or_continue(cls: type, params: dict, data: Any, args: argparse.Namespace
             params = dict(params, init=init, freeze_init=freeze)
         model = cls(**params).fit(data, callbacks=callbacks)
     if args.save_model:
-        model.save(args.save_model)
+        model.save_model(args.save_model)
     return model

@@ -357,18 +357,31 @@ class SGNSModel(BaseEstimator):
         self._check_fitted()
         return len(self.epoch_stats_)
 
-    def save(self, path) -> None:
-        """Save what continuing needs (see :mod:`embedkit.models.saving`), atomically."""
+    def save_model(self, path) -> None:
+        """Save what continuing needs (see :mod:`embedkit.models.saving`), atomically.
+
+        Every estimator has it (``Kmer2Vec.save`` writes vectors and k-mer settings instead);
+        :class:`embedkit.callbacks.Checkpoint` uses it.
+        """
         from embedkit.models.saving import save_model
 
         save_model(self, path)
 
     @classmethod
-    def load(cls, path):
-        """Load a model saved by :meth:`save` (never unpickles); ready to continue."""
+    def load_model(cls, path):
+        """Load a model saved by :meth:`save_model` (never unpickles); ready to continue."""
         from embedkit.models.saving import load_model
 
         return load_model(cls, path)
+
+    def save(self, path) -> None:
+        """Save what continuing needs, atomically (:meth:`save_model`)."""
+        self.save_model(path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save` (never unpickles); ready to continue."""
+        return cls.load_model(path)
 
     @property
     def wv(self):

@@ -99,16 +99,41 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
         np.savez(fh, **arrays)
 
 
+def _read(path: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "meta" not in z.files:
+                raise ValueError(f"{path}: not an embedkit model file (no meta)")
+            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                fmt = meta.get("format") if isinstance(meta, dict) else None
+                raise ValueError(f"{path}: unknown model format {fmt!r}")
+            missing = {"W", "C", "counts"} - set(z.files)
+            if missing:
+                raise ValueError(f"{path}: model file lacks {sorted(missing)}")
+            W, C, counts = z["W"], z["C"], z["counts"]
+            lock = z["lock"] if "lock" in z.files else None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError) or path in str(exc):
+            raise
+        raise ValueError(f"{path}: not a readable embedkit model file ({exc})") from exc
+    need = {"class", "params", "keys", "subsample", "n_raw_tokens", "ordered", "seed",
+            "history"}
+    if not need <= set(meta):
+        raise ValueError(f"{path}: model metadata lacks {sorted(need - set(meta))}")
+    return meta, W, C, counts, lock
+
+
 def load_model(cls: type, path: str | os.PathLike) -> Any:
-    """The model saved at ``path``, of class ``cls`` (or a subclass named in the file)."""
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        if "meta" not in z.files:
-            raise ValueError(f"{path}: not an embedkit model file (no meta)")
-        meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown model format {meta.get('format')!r}")
-        W, C, counts = z["W"], z["C"], z["counts"]
-        lock = z["lock"] if "lock" in z.files else None
+    """The model saved at ``path``, of class ``cls`` (or a subclass named in the file).
+
+    A file that is not an embedkit model (truncated, corrupt, another format) is a
+    ``ValueError`` naming it; one holding another estimator is a ``TypeError``.
+    """
+    path = os.fspath(path)
+    meta, W, C, counts, lock = _read(path)
     if meta["class"] != cls.__name__:
         raise TypeError(f"{path} holds a {meta['class']}, not a {cls.__name__}")
     model = cls(**meta["params"])
@@ -120,6 +145,6 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
     history = [EpochStats(**st) for st in meta["history"]]
     model._set_fitted(vocab, np.ascontiguousarray(W), np.ascontiguousarray(C), history,
                       seed=int(meta["seed"]), vocab_seconds=0.0)
-    model.schedule_ = meta["schedule"]
+    model.schedule_ = meta.get("schedule")
     model.lock_ = lock
     return model
