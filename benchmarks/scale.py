@@ -17,7 +17,11 @@ downloaded):
   repeated pairs merged by the readers), node ids shuffled, written as a tab-separated edge
   list, as a scipy ``save_npz`` CSR matrix and as an ``.npy`` edge array.
 
-Runs (each in its own subprocess, so peak RSS is its own: ``VmHWM``, whole process):
+Runs (each in its own subprocess, so peak RSS is its own: ``VmHWM``, whole process). Peak RSS
+counts the pages of shared libraries a process has touched (``RssFile``: LLVM's code for a
+Numba program, ~95 MB); they are shared between processes and the kernel can drop them, so
+each run also reports its peak *private* memory (``RssAnon``, sampled every 20 ms), the
+memory the process itself allocated.
 
 * text: embedkit ``Word2Vec`` and gensim 4 ``Word2Vec(corpus_file=...)``; skip-gram, dim 100,
   window 5, negative 5, min_count 5, subsample 1e-3, 2 threads, ``--epochs`` (default 2).
@@ -155,7 +159,8 @@ out = dict(vocab_seconds=m.vocab_seconds_, total_seconds=total, vocab=len(m.voca
            epochs=[dict(seconds=s.seconds, effective_wps=s.trained_words / s.seconds,
                         raw_wps=s.raw_words / s.seconds) for s in m.epoch_stats_],
            rss_after_import_mb=rss_ready,
-           peak_rss_mb=_peak_mb())
+           peak_rss_mb=_peak_mb(), peak_private_mb=_anon_mb()[0],
+           file_mb_at_private_peak=_anon_mb()[1])
 print("RESULT " + json.dumps(out))
 """
 
@@ -187,7 +192,8 @@ for e in range(cfg["epochs"]):
     epochs.append(dict(seconds=s, effective_wps=(eff[-1] / s) if eff else None,
                        raw_wps=m.corpus_total_words / s))
 out = dict(vocab_seconds=t1 - t0, total_seconds=time.perf_counter() - t0, vocab=len(m.wv),
-           epochs=epochs, peak_rss_mb=_peak_mb())
+           epochs=epochs, peak_rss_mb=_peak_mb(), peak_private_mb=_anon_mb()[0],
+           file_mb_at_private_peak=_anon_mb()[1])
 print("RESULT " + json.dumps(out))
 """
 
@@ -208,7 +214,8 @@ m.fit(cfg["graph"])
 out = dict(e2e_seconds=time.perf_counter() - t0, vocab_seconds=m.vocab_seconds_,
            train_seconds=m.training_seconds_, nodes=len(m.vocab_),
            rss_after_import_mb=rss_ready,
-           peak_rss_mb=_peak_mb())
+           peak_rss_mb=_peak_mb(), peak_private_mb=_anon_mb()[0],
+           file_mb_at_private_peak=_anon_mb()[1])
 print("RESULT " + json.dumps(out))
 """
 
@@ -230,7 +237,8 @@ w2v = Word2Vec(walks, vector_size=64, window=5, sg=1, min_count=0, negative=5,
                workers=cfg["threads"], epochs=1, seed=1)
 out = dict(e2e_seconds=time.perf_counter() - t0, read_seconds=t1 - t0, walk_seconds=t2 - t1,
            train_seconds=time.perf_counter() - t2, nodes=len(w2v.wv),
-           peak_rss_mb=_peak_mb())
+           peak_rss_mb=_peak_mb(), peak_private_mb=_anon_mb()[0],
+           file_mb_at_private_peak=_anon_mb()[1])
 print("RESULT " + json.dumps(out))
 """
 
@@ -239,6 +247,21 @@ print("RESULT " + json.dumps(out))
 #: mark of the forking parent across ``exec``, so every child would report at least the
 #: benchmark's own RSS; ``VmHWM`` belongs to the new address space.)
 _PEAK = r"""
+import threading as _th, time as _time
+_ANON = {"peak": 0, "file": 0}
+def _status(*keys):
+    with open("/proc/self/status") as f:
+        got = {l.split(":")[0]: int(l.split()[1]) for l in f if l.startswith(keys)}
+    return [got.get(k, 0) for k in keys]
+def _sample():  # private (anonymous) pages, every 20 ms: the kernel keeps no high-water mark
+    while True:
+        anon, file = _status("RssAnon", "RssFile")
+        if anon > _ANON["peak"]:
+            _ANON["peak"], _ANON["file"] = anon, file
+        _time.sleep(0.02)
+_th.Thread(target=_sample, daemon=True).start()
+def _anon_mb():
+    return _ANON["peak"] / 1024, _ANON["file"] / 1024
 def _peak_mb():
     with open("/proc/self/status") as f:
         for line in f:
@@ -286,21 +309,24 @@ def bench_text(args, data: Path) -> None:
             print("gensim", json.dumps(runs["gensim corpus_file"]), flush=True)
         n_ep = max(len(r["epochs"]) for r in runs.values())
         print("\n| | vocabulary pass | " + " | ".join(
-            f"epoch {e + 1}: s, eff. words/s" for e in range(n_ep)) + " | peak RSS |")
-        print("|---|---:|" + "---:|" * n_ep + "---:|")
+            f"epoch {e + 1}: s, eff. words/s" for e in range(n_ep))
+              + " | peak RSS | peak private (RssAnon) |")
+        print("|---|---:|" + "---:|" * n_ep + "---:|---:|")
         for name, r in runs.items():
             cells = [f"{ep['seconds']:.1f} s, {ep['effective_wps'] / 1e6:.2f}M"
                      if ep.get("effective_wps") else f"{ep['seconds']:.1f} s"
                      for ep in r["epochs"]] + ["—"] * (n_ep - len(r["epochs"]))
             print(f"| {name} | {r['vocab_seconds']:.1f} s | " + " | ".join(cells)
-                  + f" | {r['peak_rss_mb']:.0f} MB |")
+                  + f" | {r['peak_rss_mb']:.0f} MB | {r.get('peak_private_mb', 0):.0f} MB |")
         if "gensim corpus_file" in runs:
             e, g = runs["embedkit"], runs["gensim corpus_file"]
             ratios = [_ratio(e["vocab_seconds"], g["vocab_seconds"])] + [
                 _ratio(a["seconds"], b["seconds"]) for a, b in
                 zip(e["epochs"], g["epochs"], strict=False)]
             print(f"\nembedkit / gensim: vocabulary pass {ratios[0]}, epoch times "
-                  f"{', '.join(ratios[1:])}, peak RSS {_ratio(e['peak_rss_mb'], g['peak_rss_mb'])}")
+                  f"{', '.join(ratios[1:])}, "
+                  f"peak RSS {_ratio(e['peak_rss_mb'], g['peak_rss_mb'])}, peak private memory "
+                  f"{_ratio(e.get('peak_private_mb'), g.get('peak_private_mb'))}")
 
 
 def bench_graph(args, data: Path) -> None:
@@ -326,9 +352,10 @@ def bench_graph(args, data: Path) -> None:
         cfg = dict(graph=str(paths["tsv"]), p=0.5, q=2.0, threads=args.threads)
         runs["PecanPy SparseOTF + gensim"] = run(py, GRAPH_PECANPY, cfg, args.threads)
         print("pecanpy", json.dumps(runs["PecanPy SparseOTF + gensim"]), flush=True)
-    print("\n| | end to end | peak RSS |\n|---|---:|---:|")
+    print("\n| | end to end | peak RSS | peak private (RssAnon) |\n|---|---:|---:|---:|")
     for name, r in runs.items():
-        print(f"| {name} | {r['e2e_seconds']:.1f} s | {r['peak_rss_mb']:.0f} MB |")
+        print(f"| {name} | {r['e2e_seconds']:.1f} s | {r['peak_rss_mb']:.0f} MB | "
+              f"{r.get('peak_private_mb', 0):.0f} MB |")
     peer = runs.get("PecanPy SparseOTF + gensim")
     if peer:
         e = runs.get("embedkit Node2Vec, edge list") or next(iter(runs.values()))
