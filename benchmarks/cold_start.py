@@ -14,6 +14,7 @@ run and prints the median. The demo is timed in wall and CPU seconds.
     python benchmarks/cold_start.py                 # every path
     python benchmarks/cold_start.py w2v-sg node2vec  # some paths
     python benchmarks/cold_start.py --demo           # also time `embedkit demo` cold and warm
+    python benchmarks/cold_start.py --demo-only      # only the demo
     python benchmarks/cold_start.py --runs 3 --top 8 deepwalk  # median of 3 cold runs
 """
 
@@ -147,14 +148,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("paths", nargs="*", default=[p for p in PATHS if p != "distributed"],
                     help=f"of {', '.join(PATHS)} (default: all but distributed)")
     ap.add_argument("--demo", action="store_true", help="also time `embedkit demo`")
+    ap.add_argument("--demo-only", action="store_true", help="time `embedkit demo` only")
     ap.add_argument("--top", type=int, default=3, metavar="N",
                     help="functions listed per path, by compile time (default 3)")
     ap.add_argument("--runs", type=int, default=1, metavar="R",
                     help="cold runs per path (each with a new empty cache); the median is "
                          "printed, every run's CPU and wall seconds too when R > 1")
     args = ap.parse_args(argv)
-    print(f"{'path':<16}{'import s':>9}{'compile s':>10}{'first fit s':>12}{'warm fit s':>11}"
-          f"{'process CPU s':>14}{'process wall s':>15}  most compile time (CPU seconds)")
+    if args.demo_only:
+        args.demo, args.paths = True, []
+    if args.paths:
+        print(f"{'path':<16}{'import s':>9}{'compile s':>10}{'first fit s':>12}"
+              f"{'warm fit s':>11}{'process CPU s':>14}{'process wall s':>15}  "
+              "most compile time (CPU seconds)")
     for name in args.paths:
         colds, warm = _cold_runs(PATHS[name], max(1, args.runs))
         colds.sort(key=lambda r: r["proc_cpu"])
