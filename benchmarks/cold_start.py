@@ -135,8 +135,9 @@ def _time_demo(cache: str) -> tuple[float, float]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from embedkit.cli import main; main(['demo'])"],
-                   env=env, check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="embedkit-demo-") as cwd:  # the demo writes a map
+        subprocess.run([sys.executable, "-c", "from embedkit.cli import main; main(['demo'])"],
+                       env=env, check=True, capture_output=True, cwd=cwd)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
