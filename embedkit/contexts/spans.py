@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 __all__ = ["ChunkSpan", "chunk_spans", "run_parallel", "run_spans"]
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[str, int], ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
@@ -44,20 +44,26 @@ def chunk_spans(n_chunks: int, n_threads: int) -> list[ChunkSpan]:
     return [ChunkSpan(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
+def _pool(name: str, n: int) -> ThreadPoolExecutor:
     with _POOLS_LOCK:
-        pool = _POOLS.get(n)
+        pool = _POOLS.get((name, n))
         if pool is None:
-            pool = _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="embedkit-kernel")
+            pool = _POOLS[name, n] = ThreadPoolExecutor(n, thread_name_prefix=f"embedkit-{name}")
         return pool
 
 
-def run_parallel(fn: Callable[..., object], jobs: Sequence[tuple]) -> list:
-    """``[fn(*job) for job in jobs]``, the jobs on threads at once (in order if only one)."""
+def run_parallel(fn: Callable[..., object], jobs: Sequence[tuple], pool: str = "kernel"
+                 ) -> list:
+    """``[fn(*job) for job in jobs]``, the jobs on threads at once (in order if only one).
+
+    ``pool`` names the set of worker threads: context generators (``"contexts"``) have their
+    own, so a batch being generated in the background never queues behind, or ahead of, the
+    training kernels' slices.
+    """
     if len(jobs) <= 1:
         return [fn(*job) for job in jobs]
-    pool = _pool(len(jobs))
-    return [f.result() for f in [pool.submit(fn, *job) for job in jobs]]
+    executor = _pool(pool, len(jobs))
+    return [f.result() for f in [executor.submit(fn, *job) for job in jobs]]
 
 
 def run_spans(kernel: Callable[..., object], args: tuple, n_chunks: int,
@@ -72,4 +78,4 @@ def run_spans(kernel: Callable[..., object], args: tuple, n_chunks: int,
 
         threads = numba.get_num_threads()
     spans = chunk_spans(n_chunks, threads)
-    run_parallel(kernel, [(*args, span) for span in spans])
+    run_parallel(kernel, [(*args, span) for span in spans], pool="contexts")
