@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -29,10 +29,20 @@ from embedkit.contexts.base import SHARD_TOKENS, Counts, SeqBatch, shard_seed
 from embedkit.rng import chunk_states, derive_seed
 from embedkit.vocab import Vocab
 
-__all__ = ["WalkGenerator", "WalkShard", "CHUNK_WALKS"]
+__all__ = ["WalkGenerator", "WalkShard", "WalkBuffers", "CHUNK_WALKS"]
 
 #: Walks per random stream (one parallel work unit).
 CHUNK_WALKS = 64
+
+
+class WalkBuffers(NamedTuple):
+    """One batch of walks as a walk kernel reads and writes it (see ``walk_batch``)."""
+
+    starts: np.ndarray  # int64 (n_walks,) start node (or job) of every walk
+    states: np.ndarray  # uint64 (n_chunks, ...) one xorshift stream per chunk
+    mapping: np.ndarray  # int32 (n_nodes,) node id -> output id
+    out: np.ndarray  # int32 (n_walks * walk_length,) walk ``w`` at ``w * walk_length``
+    lengths: np.ndarray  # int64 (n_walks,)
 
 
 def int_array(values) -> np.ndarray | None:

@@ -1,29 +1,17 @@
 """Running the kernels: chunk slices on threads at once (GIL released), and compile checks.
 
 The training kernels are plain ``nogil`` functions; parallelism comes from Python threads, one
-contiguous slice of chunks each. This keeps Numba's parallel compiler (slow to compile, and
-its workqueue layer cannot run two parallel kernels at once) out of the training path.
+contiguous slice of chunks each (:func:`embedkit.contexts.spans.run_parallel`, shared with the
+walk kernels of :mod:`embedkit.contexts`). This keeps Numba's parallel compiler (slow to
+compile, and its workqueue layer cannot run two parallel kernels at once) out of the training
+path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from embedkit.contexts.spans import run_parallel
 
 __all__ = ["run_parallel", "is_compiled"]
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def run_parallel(fn: Callable[..., object], jobs: Sequence[tuple]) -> list:
-    """``[fn(*job) for job in jobs]``, the jobs on threads at once (in order if only one)."""
-    if len(jobs) <= 1:
-        return [fn(*job) for job in jobs]
-    pool = _POOLS.get(len(jobs))
-    if pool is None:
-        pool = _POOLS[len(jobs)] = ThreadPoolExecutor(len(jobs),
-                                                      thread_name_prefix="embedkit-kernel")
-    return [f.result() for f in [pool.submit(fn, *job) for job in jobs]]
 
 
 def is_compiled(dispatcher, args: tuple) -> bool:

@@ -187,33 +187,13 @@ def unpad_rows(A: np.ndarray, dim: int) -> np.ndarray:
     return flat[: n * dim].reshape(n, dim)
 
 
-@numba.njit(parallel=True, cache=True)
-def _parallel_probe(x):
-    total = 0.0
-    for i in numba.prange(x.shape[0]):
-        total += x[i]
-    return total
-
-
-def _concurrent_kernels_ok() -> bool:
-    """Can two threads run parallel Numba kernels at once (OpenMP or TBB, not workqueue)?
-
-    Generators such as random walks run their own parallel kernels in the prefetch thread
-    while the training kernel runs; the workqueue threading layer aborts on that.
-    """
-    _parallel_probe(np.ones(2))
-    return numba.threading_layer() in ("omp", "tbb")
-
-
 def prefetch_batches(it: Iterator[SeqBatch], depth: int = 3) -> Iterator[SeqBatch]:
     """Run ``it`` in a background thread, ``depth`` batches ahead; re-raise its errors here.
 
-    Falls back to producing batches in this thread when the threading layer cannot run two
-    parallel kernels at once.
+    Generators' kernels (random walks, k-mer scans) are plain ``nogil`` kernels run on Python
+    threads (:mod:`embedkit.contexts.spans`), never Numba parallel kernels, so they can run
+    while the training kernel does, whatever Numba's threading layer.
     """
-    if not _concurrent_kernels_ok():
-        yield from it
-        return
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()

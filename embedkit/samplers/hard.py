@@ -26,10 +26,11 @@ features" (WSDM 2018).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from embedkit.samplers.base import ModelState, SamplerTables, make_tables
 from embedkit.vocab import Vocab
@@ -47,7 +48,7 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X / norms, dtype=np.float32)
 
 
-@njit(nogil=True, cache=True, parallel=True)
+@njit(nogil=True, cache=True)
 def _top_k_rows(S, out):
     """Column indices of the ``out.shape[1]`` largest entries of each row of ``S``, best first
     (ties: lower index first; -1 pads rows with fewer finite entries).
@@ -56,7 +57,7 @@ def _top_k_rows(S, out):
     so this runs near memory speed (several times faster than ``np.argpartition``).
     """
     k = out.shape[1]
-    for r in prange(S.shape[0]):
+    for r in range(S.shape[0]):
         vals = np.full(k, -np.inf, dtype=np.float64)
         ids = np.full(k, -1, dtype=np.int64)
         for j in range(S.shape[1]):
@@ -71,6 +72,26 @@ def _top_k_rows(S, out):
                 ids[p] = j
         for t in range(k):
             out[r, t] = ids[t]
+
+
+def _top_k(S: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_top_k_rows` with the rows split among ``numba.get_num_threads()`` threads.
+
+    A plain ``nogil`` kernel on Python threads, not a Numba parallel kernel: it compiles in
+    a fraction of the time, and the result does not depend on the split.
+    """
+    import numba
+
+    n = S.shape[0]
+    n_threads = max(1, min(numba.get_num_threads(), n // 64))
+    if n_threads == 1:
+        _top_k_rows(S, out)
+        return
+    cuts = [n * i // n_threads for i in range(n_threads + 1)]
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="embedkit-topk") as pool:
+        for f in [pool.submit(_top_k_rows, S[a:b], out[a:b])
+                  for a, b in zip(cuts[:-1], cuts[1:], strict=True)]:
+            f.result()
 
 
 def nearest_neighbors(
@@ -156,7 +177,7 @@ def nearest_neighbors(
         has = self_pos >= 0
         S[np.nonzero(has)[0], self_pos[has]] = -np.inf
         top = np.empty((q.size, take), dtype=np.int64)
-        _top_k_rows(S, top)
+        _top_k(S, top)
         tops.append(top[:, skip:])
     top = np.concatenate(tops, axis=0)
     order = np.argsort(queries, kind="stable")  # CSR rows in id order
