@@ -266,6 +266,33 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
                 C[t] += g * h
         return lss
 
+    def shared_window(h, centre, window_tokens, neu):
+        # one set of negatives for the window (a negative equal to the centre or a context is
+        # skipped); each positive updates its output row at once; each negative stands for
+        # the window's m pairs: gradient times m, loss counted m times
+        m = len(window_tokens)
+        negs = [(n, u and n not in window_tokens)
+                for n, u in draw_negatives(neg_rng, tables, centre, k, window_tokens)]
+        lss = 0.0
+        for c in window_tokens:
+            g, nll = _term(float(h @ C[c]), 1)
+            neu += lr * g * C[c]
+            C[c] += lr * g * h
+            lss += nll
+        gs = []
+        for t, used in negs:
+            if used:
+                g, nll = _term(float(h @ C[t]), 0)
+                gs.append(lr * g * m)
+                lss += m * nll
+            else:
+                gs.append(0.0)
+        for (t, _), g in zip(negs, gs, strict=True):
+            neu += g * C[t]
+        for (t, _), g in zip(negs, gs, strict=True):
+            C[t] += g * h
+        return lss
+
     for s in range(s0, s1):
         start, stop = int(offsets[s]), int(offsets[s + 1])
         kept = []
@@ -289,7 +316,13 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
             if not window_tokens:
                 continue
             neu = np.zeros(W.shape[1])
-            if params.sg:
+            if params.sg and params.shared_negatives:
+                h = W[rows_of(kept[i])].mean(axis=0)
+                loss += shared_window(h, kept[i], window_tokens, neu)
+                pairs += len(window_tokens)
+                for r in rows_of(kept[i]):
+                    W[r] += neu
+            elif params.sg:
                 h = W[rows_of(kept[i])].mean(axis=0)
                 for c in window_tokens:
                     loss += step(h, c, window_tokens, neu)

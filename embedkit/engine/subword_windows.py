@@ -158,7 +158,10 @@ def subword_sg_shared_window(table, negatives, buf, i, lo, hi, lr, run):
         axpy(g, C, c, sc.in_grad, 0)
         axpy(g, sc.anchor, 0, C, c)
     run.acc[STAT_PAIRS] += m
-    _shared_negatives_step(run, m, lr, (prod, direct, neg_sig, terms))
+    if k1 > 1:
+        _shared_negatives_step(run, m, lr, (prod, direct, neg_sig, terms))
+    elif run.params.compute_loss:
+        loss_commit(prod, direct, neg_sig, terms, run.acc)
     _add_to_rows(table, centre, sc.in_grad, run.W)
 
 
