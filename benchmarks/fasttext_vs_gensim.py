@@ -117,10 +117,14 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int) -> dict:
                     trained_words=trained, rss=_vmhwm_mb(), **q)
     import embedkit
 
-    cls = embedkit.FastText if lib == "embedkit-ft" else embedkit.Word2Vec
-    extra = dict(minn=3, maxn=6, buckets=buckets) if lib == "embedkit-ft" else {}
-    cls(dim=8, min_count=1, epochs=1, progress=False, **(dict(buckets=10) if extra else {})
-        ).fit(["a b c a b"])  # load the kernels from Numba's cache before timing
+    ft = lib.startswith("embedkit-ft")
+    cls = embedkit.FastText if ft else embedkit.Word2Vec
+    extra = dict(minn=3, maxn=6, buckets=buckets) if ft else {}
+    if lib == "embedkit-ft-pairs":  # per-pair negatives, exactly as fastText / gensim
+        extra["shared_negatives"] = False
+    # load the kernels from Numba's cache before timing
+    warm = {**extra, "buckets": 10} if extra else {}
+    cls(dim=8, min_count=1, epochs=1, progress=False, **warm).fit(["a b c a b"])
     model = cls(random_state=1, progress=False, tokenizer="split", compute_loss=False,
                 **common, **extra).fit(corpus)
     emb = model.embeddings_
@@ -188,7 +192,7 @@ def main() -> None:
         lines = open(corpus).readlines()[:args.max_lines]
         open(corpus, "w").writelines(lines)
     rows = []
-    for lib in ("embedkit-ft", "gensim", "embedkit-w2v"):
+    for lib in ("embedkit-ft", "gensim", "embedkit-ft-pairs", "embedkit-w2v"):
         p = subprocess.run([sys.executable, __file__, "--worker", lib, "--corpus", corpus,
                             "--epochs", str(args.epochs), "--buckets", str(args.buckets),
                             "--threads", str(args.threads)], capture_output=True, text=True)
