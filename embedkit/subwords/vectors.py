@@ -19,7 +19,7 @@ from embedkit._io import atomic_write
 from embedkit.embeddings import Embeddings
 from embedkit.subwords.hashing import ngram_rows
 
-__all__ = ["SubwordEmbeddings", "word_vectors", "is_subword_npz"]
+__all__ = ["SubwordEmbeddings", "word_vectors", "word_rows", "is_subword_npz"]
 
 _FORMAT = "embedkit-subwords"
 
@@ -32,6 +32,23 @@ def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndar
     out = np.zeros((n, W.shape[1]), dtype=np.float64)
     np.add.at(out, owner, W[rows])
     out /= np.maximum(counts, 1)[:, None]
+    return out.astype(np.float32)
+
+
+def word_rows(vectors: np.ndarray, ngram_vectors: np.ndarray, indptr: np.ndarray,
+              rows: np.ndarray) -> np.ndarray:
+    """The words' own input rows back from their vectors: the inverse of :func:`word_vectors`.
+
+    Token t's vector is the mean of ``W[rows[indptr[t]:indptr[t + 1]]]`` with its own row
+    ``t`` first and n-gram rows ``n + bucket`` after; its own row is then ``count * vector``
+    minus its n-gram rows (in float64; exact up to float32 rounding).
+    """
+    n = indptr.size - 1
+    counts = np.diff(indptr)
+    owner = np.repeat(np.arange(n), counts)
+    ng = rows >= n
+    out = vectors.astype(np.float64) * counts[:, None]
+    np.subtract.at(out, owner[ng], ngram_vectors[rows[ng] - n].astype(np.float64))
     return out.astype(np.float32)
 
 
