@@ -271,3 +271,35 @@ def test_continue_training_a_gensim_fasttext_bin(gensim_bin):
     assert "rug" in emb and "new" in emb and "cat" in emb
     assert not np.allclose(emb.ngram_vectors, ngrams_before)
     assert np.isfinite(m.loss_history_).all() and len(m.loss_history_) == 2
+
+
+def test_model_save_load_continue_and_cli(corpus_lines, tmp_path, capsys):
+    m = FastText(**_continue_kw(epochs=1)).fit(corpus_lines[:2000])
+    p = tmp_path / "model.npz"
+    m.save(p)
+    back = FastText.load(p)
+    assert isinstance(back.embeddings_, SubwordEmbeddings)
+    np.testing.assert_array_equal(back.embeddings_.ngram_vectors, m.embeddings_.ngram_vectors)
+    np.testing.assert_allclose(back.embeddings_["presidnet"], m.embeddings_["presidnet"],
+                               rtol=0, atol=1e-6)
+    back.partial_fit(corpus_lines[2000:3000], epochs=1)
+    m.partial_fit(corpus_lines[2000:3000], epochs=1)
+    np.testing.assert_allclose(back.embeddings_.vectors, m.embeddings_.vectors, atol=1e-5)
+
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the president spoke to the presidents of the university\n" * 40)
+    more = tmp_path / "d.txt"
+    more.write_text("the university president met the new students\n" * 40)
+    common = ["--subwords", "3", "5", "--buckets", "500", "--dim", "8", "--epochs", "1",
+              "--min-count", "1", "--no-progress", "--seed", "0", "--threads", "1"]
+    saved, ck = tmp_path / "m.npz", tmp_path / "ck{epoch}.npz"
+    assert main(["train", "text", str(corpus), "-o", str(tmp_path / "v.npz"), *common,
+                 "--save-model", str(saved), "--checkpoint", str(ck)]) == 0
+    assert (tmp_path / "ck1.npz").exists()
+    assert main(["train", "text", str(more), "-o", str(tmp_path / "v2.npz"), *common,
+                 "--continue", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["similar", str(tmp_path / "v2.npz"), "studnets", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3

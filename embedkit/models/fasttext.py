@@ -268,6 +268,21 @@ max_sentence_length, batch_words, compute_loss
                 close()
         return self
 
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`save` adds to the word and output vectors: the n-gram rows."""
+        return {"ngram_vectors": np.ascontiguousarray(self.embeddings_.ngram_vectors)}
+
+    def _restore_rows(self, vocab: Vocab, vectors: np.ndarray, extra: dict) -> np.ndarray:
+        """:meth:`load`: the input rows (words, then n-grams) from the saved arrays."""
+        minn, maxn, buckets = self._check_subwords()
+        ngv = extra.get("ngram_vectors")
+        if ngv is None or ngv.shape != (buckets, vectors.shape[1]):
+            raise ValueError(f"a FastText model file needs ngram_vectors of shape "
+                             f"({buckets}, {vectors.shape[1]})")
+        indptr, rows = subword_table([str(w) for w in vocab.index_to_key], minn, maxn, buckets)
+        self._subwords = (minn, maxn, buckets, indptr, rows)
+        return np.vstack([word_rows(vectors, ngv, indptr, rows), ngv])
+
     @classmethod
     def from_fasttext_bin(cls, path, **params) -> FastText:
         """A fitted ``FastText`` from a fastText ``.bin`` (fastText's or gensim's), ready to
