@@ -70,6 +70,12 @@ max_sentence_length, batch_words, compute_loss
     Hogwild threads only (``parallel="hogwild"``), negative sampling only, no Dask training.
     CBOW always averages the contexts (``cbow_mean`` is ignored).
 
+    As in fastText, the input gradient is added in full to each of a word's rows (fastText
+    divides it by the row count only for supervised models). ``loss_history_`` is the online
+    loss (each pair scored before its update): it can rise in the last epoch, when the decaying
+    learning rate stops the model from tracking the text it reads, while the loss of the model
+    itself on the corpus keeps falling (see the README's fastText section).
+
     Examples
     --------
     >>> from embedkit import FastText
