@@ -89,14 +89,14 @@ def _prefetch_rows(table, W, token):
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
-def _shared_negatives_step(run, m, lr, loss):
-    """The window's k shared negatives against ``h``: each stands for its ``m`` pairs.
+def _shared_negatives_step(run, m, lr):
+    """k negatives against ``h``, standing for ``m`` pairs of the window.
 
     With ``h`` fixed over the window, the m pairs' terms of a shared negative are one term
     counted m times: its gradient is scaled by m and its loss counted m times.
     """
     sc = run.scratch
-    prod, direct, neg_sig, terms = loss
+    prod, direct, neg_sig, terms = 1.0, 0.0, 0.0, 0
     sc.targets[0] = sc.targets[1]  # unused slot (gradient 0): keeps score_rows' grouping
     sc.mask[0] = 0
     score_rows(sc.anchor, 0, run.C, sc.targets, sc.gs)
@@ -119,13 +119,22 @@ def _shared_negatives_step(run, m, lr, loss):
     scatter_add(sc.anchor, 0, run.C, sc.targets, sc.gs)
 
 
+#: Contexts that share one set of k negatives in the shared-negatives skip-gram window.
+#: Sharing one set across a whole window is fastest but the centre's rows then see few
+#: distinct negatives, each with a large step: on the 7M-token corpus analogy accuracy fell
+#: from 0.51 (per-pair, = gensim) to 0.45; one set per 2 contexts gave 0.507 for ~20 % more
+#: CPU than one per window (3 contexts: 0.498).
+SHARE_CONTEXTS = 2
+
+
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def subword_sg_shared_window(table, negatives, buf, i, lo, hi, lr, run):
-    """Skip-gram, one set of k negatives for the window (``shared_negatives=True``).
+    """Skip-gram, one set of k negatives per :data:`SHARE_CONTEXTS` contexts of the window.
 
     The centre's row mean ``h`` is computed once; each context's positive term updates its
-    output row at once, the shared negatives are scored once against ``h`` (each counted for
-    all m pairs), and the summed gradient of ``h`` goes to every centre row at the end.
+    output row at once; then each set of negatives (drawn for the centre; one equal to a
+    context of the window is skipped) is scored once against ``h``, standing for its group of
+    contexts; the summed gradient of ``h`` goes to every centre row at the end.
     """
     sc = run.scratch
     C = run.C
@@ -139,16 +148,11 @@ def subword_sg_shared_window(table, negatives, buf, i, lo, hi, lr, run):
     if row_mean(table, run.W, centre, sc.anchor, 1.0) == 0:
         return
     zero_rows(sc.in_grad)
-    draw_negatives(negatives, run, centre, buf, lo, hi, i)
-    k1 = sc.targets.shape[0]
-    prod, direct, neg_sig, terms = 1.0, 0.0, 0.0, 0
+    prod, direct, terms = 1.0, 0.0, 0
     for j in range(lo, hi):
         if j == i:
             continue
         c = buf[j]
-        for t in range(1, k1):  # a negative equal to a context is skipped
-            if sc.targets[t] == c:
-                sc.mask[t] = 0
         f = dot(sc.anchor, 0, C, c)
         sig, q, _ = label_probability(f, 1)
         g = lr * (np.float32(1.0) - sig)
@@ -158,10 +162,20 @@ def subword_sg_shared_window(table, negatives, buf, i, lo, hi, lr, run):
         axpy(g, C, c, sc.in_grad, 0)
         axpy(g, sc.anchor, 0, C, c)
     run.acc[STAT_PAIRS] += m
-    if k1 > 1:
-        _shared_negatives_step(run, m, lr, (prod, direct, neg_sig, terms))
-    elif run.params.compute_loss:
-        loss_commit(prod, direct, neg_sig, terms, run.acc)
+    if run.params.compute_loss:
+        loss_commit(prod, direct, 0.0, terms, run.acc)
+    k1 = sc.targets.shape[0]
+    done = 0
+    while k1 > 1 and done < m:
+        group = min(SHARE_CONTEXTS, m - done)
+        draw_negatives(negatives, run, centre, buf, lo, hi, i)
+        for j in range(lo, hi):  # a negative equal to a context is skipped
+            if j != i:
+                for t in range(1, k1):
+                    if sc.targets[t] == buf[j]:
+                        sc.mask[t] = 0
+        _shared_negatives_step(run, group, lr)
+        done += group
     _add_to_rows(table, centre, sc.in_grad, run.W)
 
 

@@ -57,9 +57,9 @@ sampler, ns_exponent, shrink_window, threads, random_state, progress, tokenizer,
 max_sentence_length, batch_words, compute_loss
         As :class:`~embedkit.Word2Vec` (``lr`` defaults to 0.05 as fastText's skip-gram).
     shared_negatives : bool, default True
-        Skip-gram: one set of ``negative`` negatives per centre window, each counted for all
-        of the window's (centre, context) pairs (about twice as fast); ``False`` draws them
-        per pair, exactly as fastText.
+        Skip-gram: one set of ``negative`` negatives per two contexts of a centre's window,
+        each counted for both (centre, context) pairs (the same expected gradient, about half
+        the output-row work); ``False`` draws them per pair, exactly as fastText.
     minn, maxn : int, default 3, 6
         N-gram lengths in characters; ``maxn=0`` switches subwords off (plain word vectors).
     buckets : int, default 500000
