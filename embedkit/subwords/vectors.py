@@ -22,6 +22,7 @@ from embedkit.subwords.hashing import ngram_rows
 __all__ = ["SubwordEmbeddings", "word_vectors", "word_rows", "is_subword_npz"]
 
 _FORMAT = "embedkit-subwords"
+_GATHER = 1 << 16  # rows gathered at a time when averaging (26 MB at dim 100)
 
 
 def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -30,7 +31,8 @@ def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndar
     counts = np.diff(indptr)
     owner = np.repeat(np.arange(n), counts)
     out = np.zeros((n, W.shape[1]), dtype=np.float64)
-    np.add.at(out, owner, W[rows])
+    for a in range(0, rows.size, _GATHER):  # bounded memory: W[rows] is ~15 rows per word
+        np.add.at(out, owner[a:a + _GATHER], W[rows[a:a + _GATHER]])
     out /= np.maximum(counts, 1)[:, None]
     return out.astype(np.float32)
 
@@ -46,9 +48,11 @@ def word_rows(vectors: np.ndarray, ngram_vectors: np.ndarray, indptr: np.ndarray
     n = indptr.size - 1
     counts = np.diff(indptr)
     owner = np.repeat(np.arange(n), counts)
-    ng = rows >= n
+    ng = np.flatnonzero(rows >= n)
     out = vectors.astype(np.float64) * counts[:, None]
-    np.subtract.at(out, owner[ng], ngram_vectors[rows[ng] - n].astype(np.float64))
+    for a in range(0, ng.size, _GATHER):
+        p = ng[a:a + _GATHER]
+        np.subtract.at(out, owner[p], ngram_vectors[rows[p] - n].astype(np.float64))
     return out.astype(np.float32)
 
 
