@@ -48,6 +48,11 @@ PATHS = {
               "progress=False).fit(TOKENS)",
     "softmax": "emb.Word2Vec(dim=16, min_count=1, epochs=1, objective='softmax', **kw)"
                ".fit(TOKENS)",
+    "fasttext": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, **kw).fit(TOKENS)",
+    "fasttext-per-pair": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, "
+                         "shared_negatives=False, **kw).fit(TOKENS)",
+    "fasttext-cbow": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, sg=False, **kw)"
+                     ".fit(TOKENS)",
     # continued training: fit then partial_fit (no new kernel); frozen warm start (the Locked
     # window compiles on top of the default skip-gram one the pretraining fit uses)
     "w2v-continue": "emb.Word2Vec(dim=16, min_count=1, epochs=1, **kw).fit(TOKENS)"

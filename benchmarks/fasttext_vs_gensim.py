@@ -91,7 +91,19 @@ def _quality(get, known, dim) -> dict:
     return out
 
 
-def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int) -> dict:
+def _cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+_NO_QUALITY = dict(ws353=float("nan"), simlex=float("nan"), analogy=float("nan"), rare_pairs=0,
+                   rare_coverage=float("nan"), rare_spearman=None)
+
+
+def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int,
+        quality: bool = True) -> dict:
     common = dict(dim=100, window=5, negative=5, min_count=5, subsample=1e-3, lr=0.025,
                   min_lr=1e-4, epochs=epochs, threads=threads)
     if lib == "gensim":
@@ -103,26 +115,32 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int) -> dict:
                   workers=threads, seed=1)
         t0 = time.perf_counter()
         model.build_vocab(LineSentence(corpus))
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), _cpu()
         model.train(LineSentence(corpus), total_examples=model.corpus_count, epochs=epochs)
-        train = time.perf_counter() - t1
+        train, cpu = time.perf_counter() - t1, _cpu() - c1
         effective = model.corpus_total_words  # raw; gensim's effective count is logged only
         eff = getattr(model, "_ek_effective", None)
         wv = model.wv
         known = set(wv.key_to_index)
         q = _quality(lambda w: wv[w] if (w in known or wv.get_vector(w).any()) else None,
-                     known, 100)
+                     known, 100) if quality else _NO_QUALITY
         trained = eff if eff is not None else None
-        return dict(lib=lib, train=train, vocab=t1 - t0, raw_words=effective * epochs,
+        return dict(lib=lib, train=train, cpu=cpu, vocab=t1 - t0, raw_words=effective * epochs,
                     trained_words=trained, rss=_vmhwm_mb(), **q)
     import embedkit
 
-    cls = embedkit.FastText if lib == "embedkit-ft" else embedkit.Word2Vec
-    extra = dict(minn=3, maxn=6, buckets=buckets) if lib == "embedkit-ft" else {}
-    cls(dim=8, min_count=1, epochs=1, progress=False, **(dict(buckets=10) if extra else {})
-        ).fit(["a b c a b"])  # load the kernels from Numba's cache before timing
+    ft = lib.startswith("embedkit-ft")
+    cls = embedkit.FastText if ft else embedkit.Word2Vec
+    extra = dict(minn=3, maxn=6, buckets=buckets) if ft else {}
+    if lib == "embedkit-ft-pairs":  # per-pair negatives, exactly as fastText / gensim
+        extra["shared_negatives"] = False
+    # load the kernels from Numba's cache before timing
+    warm = {**extra, "buckets": 10} if extra else {}
+    cls(dim=8, min_count=1, epochs=1, progress=False, **warm).fit(["a b c a b"])
+    c0 = _cpu()  # includes the vocabulary pass (one thread, ~1-2 s): conservative
     model = cls(random_state=1, progress=False, tokenizer="split", compute_loss=False,
                 **common, **extra).fit(corpus)
+    cpu = _cpu() - c0
     emb = model.embeddings_
     known = set(emb.key_to_index)
 
@@ -136,8 +154,8 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int) -> dict:
                 return None
         return None
 
-    q = _quality(get, known, 100)
-    return dict(lib=lib, train=model.training_seconds_, vocab=model.vocab_seconds_,
+    q = _quality(get, known, 100) if quality else _NO_QUALITY
+    return dict(lib=lib, train=model.training_seconds_, cpu=cpu, vocab=model.vocab_seconds_,
                 trained_words=sum(s.trained_words for s in model.epoch_stats_),
                 raw_words=sum(s.raw_words for s in model.epoch_stats_), rss=_vmhwm_mb(), **q)
 
@@ -148,6 +166,18 @@ def gensim_effective(log_text: str) -> int | None:
 
     m = re.findall(r"\((\d+) effective words\)", log_text)
     return int(m[-1]) if m else None
+
+
+def _median_row(rs: list[dict]) -> dict:
+    """Per key, the median over the repeats (quality is deterministic up to threads)."""
+    import statistics
+
+    out = dict(rs[0])
+    for k, v in rs[0].items():
+        vals = [r[k] for r in rs]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and None not in vals:
+            out[k] = statistics.median(vals)
+    return out
 
 
 def filtered_corpus(src: str, held: set[str], dst: str) -> None:
@@ -164,6 +194,9 @@ def main() -> None:
     ap.add_argument("--buckets", type=int, default=500_000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--speed-only", action="store_true", help="skip the quality evaluation")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="run the models this many times, interleaved (medians are printed)")
     ap.add_argument("--max-lines", type=int, default=None,
                     help="use only the first N lines of the corpus (a documented subset)")
     args = ap.parse_args()
@@ -173,7 +206,7 @@ def main() -> None:
         if args.worker == "gensim":
             logging.basicConfig(level=logging.INFO, stream=sys.stderr)
         print(json.dumps(run(args.worker, args.corpus, args.epochs, args.buckets,
-                             args.threads)))
+                             args.threads, quality=not args.speed_only)))
         return
     tmp = tempfile.mkdtemp()
     corpus = str(Path(tmp) / "corpus.txt")
@@ -187,20 +220,34 @@ def main() -> None:
     if args.max_lines:
         lines = open(corpus).readlines()[:args.max_lines]
         open(corpus, "w").writelines(lines)
-    rows = []
-    for lib in ("embedkit-ft", "gensim", "embedkit-w2v"):
-        p = subprocess.run([sys.executable, __file__, "--worker", lib, "--corpus", corpus,
-                            "--epochs", str(args.epochs), "--buckets", str(args.buckets),
-                            "--threads", str(args.threads)], capture_output=True, text=True)
-        if p.returncode:
-            sys.exit(p.stderr[-3000:])
-        r = json.loads(p.stdout.strip().splitlines()[-1])
-        if lib == "gensim":
-            r["trained_words"] = gensim_effective(p.stderr)
-        r["words_per_s"] = (r["trained_words"] or 0) / r["train"]
-        rows.append(r)
-        print(json.dumps(r), flush=True)
+    runs: dict[str, list[dict]] = {}
+    for rep in range(args.repeats):
+        for lib in ("embedkit-ft", "gensim", "embedkit-ft-pairs", "embedkit-w2v"):
+            cmd = [sys.executable, __file__, "--worker", lib, "--corpus", corpus, "--epochs",
+                   str(args.epochs), "--buckets", str(args.buckets), "--threads",
+                   str(args.threads)] + (["--speed-only"] if args.speed_only else [])
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode:
+                sys.exit(p.stderr[-3000:])
+            r = json.loads(p.stdout.strip().splitlines()[-1])
+            if lib == "gensim":
+                r["trained_words"] = gensim_effective(p.stderr)
+            r["words_per_s"] = (r["trained_words"] or 0) / r["train"]
+            r["words_per_cpu_s"] = (r["trained_words"] or 0) / r["cpu"]
+            r["repeat"] = rep
+            runs.setdefault(lib, []).append(r)
+            print(json.dumps(r), flush=True)
+    rows = [_median_row(rs) for rs in runs.values()]
     gs = rows[1]["words_per_s"]
+    if args.repeats > 1:
+        print("\nper repeat, embedkit-ft / gensim words/s: " + ", ".join(
+            f"{a['words_per_s'] / b['words_per_s']:.2f}x"
+            for a, b in zip(runs["embedkit-ft"], runs["gensim"], strict=True)))
+        print("per repeat, embedkit-ft-pairs / gensim words/s: " + ", ".join(
+            f"{a['words_per_s'] / b['words_per_s']:.2f}x"
+            for a, b in zip(runs["embedkit-ft-pairs"], runs["gensim"], strict=True)))
+        print(f"medians of {args.repeats} interleaved runs; words per CPU-second: " + ", ".join(
+            f"{r['lib']} {r['words_per_cpu_s']:,.0f}" for r in rows))
     print(f"\ncorpus {src} minus {len(held)} held-out words; {args.epochs} epochs, "
           f"{args.buckets} buckets, {args.threads} threads\n")
     print("| model | effective words/s | ratio vs gensim FT | train s | WS353 | SimLex | "

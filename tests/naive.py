@@ -239,6 +239,8 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
     contexts' means predicts the centre; the gradient goes to every row of every context.
     Returns ``(pairs, kept_words, loss)``.
     """
+    from embedkit.engine.subword_windows import SHARE_CONTEXTS
+
     rng = XorShift(states[0])
     neg_rng = XorShift(states[1])
     k = params.negative
@@ -266,6 +268,38 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
                 C[t] += g * h
         return lss
 
+    def shared_window(h, centre, window_tokens, neu):
+        # each positive updates its output row at once; then one set of negatives (drawn for
+        # the centre; one equal to the centre or a context is skipped) per group of
+        # SHARE_CONTEXTS contexts, each negative standing for its group's pairs: gradient
+        # times the group size, loss counted that many times
+        m = len(window_tokens)
+        lss = 0.0
+        for c in window_tokens:
+            g, nll = _term(float(h @ C[c]), 1)
+            neu += lr * g * C[c]
+            C[c] += lr * g * h
+            lss += nll
+        done = 0
+        while k > 0 and done < m:
+            group = min(SHARE_CONTEXTS, m - done)
+            negs = [(n, u and n not in window_tokens)
+                    for n, u in draw_negatives(neg_rng, tables, centre, k, window_tokens)]
+            gs = []
+            for t, used in negs:
+                if used:
+                    g, nll = _term(float(h @ C[t]), 0)
+                    gs.append(lr * g * group)
+                    lss += group * nll
+                else:
+                    gs.append(0.0)
+            for (t, _), g in zip(negs, gs, strict=True):
+                neu += g * C[t]
+            for (t, _), g in zip(negs, gs, strict=True):
+                C[t] += g * h
+            done += group
+        return lss
+
     for s in range(s0, s1):
         start, stop = int(offsets[s]), int(offsets[s + 1])
         kept = []
@@ -289,7 +323,13 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
             if not window_tokens:
                 continue
             neu = np.zeros(W.shape[1])
-            if params.sg:
+            if params.sg and params.shared_negatives:
+                h = W[rows_of(kept[i])].mean(axis=0)
+                loss += shared_window(h, kept[i], window_tokens, neu)
+                pairs += len(window_tokens)
+                for r in rows_of(kept[i]):
+                    W[r] += neu
+            elif params.sg:
                 h = W[rows_of(kept[i])].mean(axis=0)
                 for c in window_tokens:
                     loss += step(h, c, window_tokens, neu)

@@ -209,3 +209,97 @@ def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
     assert "cat" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="--subwords"):
         main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])
+
+
+class _Record:
+    def __init__(self):
+        self.seen = []
+
+    def on_epoch_end(self, model, stats):
+        emb = model.embeddings_
+        self.seen.append((stats.epoch, len(emb), isinstance(emb, SubwordEmbeddings)))
+
+
+def _continue_kw(**kw):
+    base = dict(dim=16, min_count=2, epochs=2, buckets=3000, random_state=5, progress=False,
+                threads=1, tokenizer="split")
+    return {**base, **kw}
+
+
+def test_callbacks_and_partial_fit_grow_words_keep_ngrams(corpus_lines):
+    a, b = corpus_lines[:3000], corpus_lines[3000:6000]
+    rec = _Record()
+    m = FastText(**_continue_kw()).fit(a, callbacks=[rec])
+    assert rec.seen == [(0, len(m.embeddings_), True), (1, len(m.embeddings_), True)]
+    old = m.embeddings_
+    m.partial_fit(b, epochs=1, callbacks=rec)
+    new = m.embeddings_
+    assert isinstance(new, SubwordEmbeddings) and new.buckets == 3000
+    assert new.index_to_key[:len(old)] == old.index_to_key and len(new) > len(old)
+    assert [st.epoch for st in m.epoch_stats_] == [0, 1, 2] and m.epochs_done_ == 3
+    assert rec.seen[-1] == (2, len(new), True)
+    assert not np.allclose(new.ngram_vectors, old.ngram_vectors)
+    # one thread + seed: fit then partial_fit is bit-identical run to run
+    m2 = FastText(**_continue_kw()).fit(a).partial_fit(b, epochs=1)
+    np.testing.assert_array_equal(m2.embeddings_.vectors, new.vectors)
+    np.testing.assert_array_equal(m2.embeddings_.ngram_vectors, new.ngram_vectors)
+
+
+def test_partial_fit_starts_from_the_fitted_rows(corpus_lines):
+    """With a learning rate of ~0 continuing changes nothing: the word rows recovered from
+    the word vectors and the n-gram rows are exactly the trained ones."""
+    m = FastText(**_continue_kw(min_lr=0.0)).fit(corpus_lines[:3000])
+    before = m.embeddings_
+    m.partial_fit(corpus_lines[:3000], epochs=1, lr=1e-12)
+    after = m.embeddings_
+    np.testing.assert_allclose(after.vectors, before.vectors, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(after.ngram_vectors, before.ngram_vectors, rtol=0, atol=1e-9)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        FastText().partial_fit(corpus_lines[:10])
+
+
+def test_continue_training_a_gensim_fasttext_bin(gensim_bin):
+    g, path = gensim_bin
+    m = FastText.from_fasttext_bin(path, random_state=0, progress=False, threads=1,
+                                   tokenizer="split")
+    assert (m.dim, m.minn, m.maxn, m.buckets, m.sg) == (8, 3, 5, 500, False)
+    for w in ["cat", "naïve", "cats"]:
+        np.testing.assert_allclose(m.embeddings_[w], g.wv[w], rtol=1e-5, atol=1e-6)
+    ngrams_before = m.embeddings_.ngram_vectors.copy()
+    m.partial_fit(["the cat sat on the new rug", "a new rug for the dög"] * 20, epochs=2)
+    emb = m.embeddings_
+    assert "rug" in emb and "new" in emb and "cat" in emb
+    assert not np.allclose(emb.ngram_vectors, ngrams_before)
+    assert np.isfinite(m.loss_history_).all() and len(m.loss_history_) == 2
+
+
+def test_model_save_load_continue_and_cli(corpus_lines, tmp_path, capsys):
+    m = FastText(**_continue_kw(epochs=1)).fit(corpus_lines[:2000])
+    p = tmp_path / "model.npz"
+    m.save(p)
+    back = FastText.load(p)
+    assert isinstance(back.embeddings_, SubwordEmbeddings)
+    np.testing.assert_array_equal(back.embeddings_.ngram_vectors, m.embeddings_.ngram_vectors)
+    np.testing.assert_allclose(back.embeddings_["presidnet"], m.embeddings_["presidnet"],
+                               rtol=0, atol=1e-6)
+    back.partial_fit(corpus_lines[2000:3000], epochs=1)
+    m.partial_fit(corpus_lines[2000:3000], epochs=1)
+    np.testing.assert_allclose(back.embeddings_.vectors, m.embeddings_.vectors, atol=1e-5)
+
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the president spoke to the presidents of the university\n" * 40)
+    more = tmp_path / "d.txt"
+    more.write_text("the university president met the new students\n" * 40)
+    common = ["--subwords", "3", "5", "--buckets", "500", "--dim", "8", "--epochs", "1",
+              "--min-count", "1", "--no-progress", "--seed", "0", "--threads", "1"]
+    saved, ck = tmp_path / "m.npz", tmp_path / "ck{epoch}.npz"
+    assert main(["train", "text", str(corpus), "-o", str(tmp_path / "v.npz"), *common,
+                 "--save-model", str(saved), "--checkpoint", str(ck)]) == 0
+    assert (tmp_path / "ck1.npz").exists()
+    assert main(["train", "text", str(more), "-o", str(tmp_path / "v2.npz"), *common,
+                 "--continue", str(saved)]) == 0
+    capsys.readouterr()
+    assert main(["similar", str(tmp_path / "v2.npz"), "studnets", "-n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 3

@@ -44,7 +44,9 @@ def _problem(seed=0, n_vocab=10, n_buckets=7, dim=6):
             np.array(parts, np.int32))
 
 
-@pytest.mark.parametrize("kw", [dict(), dict(sg=False), dict(shrink_window=False, negative=5)])
+@pytest.mark.parametrize("kw", [dict(), dict(shared_negatives=False), dict(sg=False),
+                                dict(shrink_window=False, negative=5),
+                                dict(shrink_window=False, negative=5, shared_negatives=False)])
 def test_subword_kernel_matches_reference(kw):
     vocab, batch, W, C, indptr, rows = _problem()
     params = _params(**kw)
@@ -80,7 +82,8 @@ def test_subword_kernel_matches_reference(kw):
     np.testing.assert_allclose(s[0], tot[2], rtol=1e-5)
 
 
-def test_subword_update_is_the_gradient_by_finite_differences():
+@pytest.mark.parametrize("shared", [True, False])
+def test_subword_update_is_the_gradient_by_finite_differences(shared):
     """One pair (a -> b, no negatives): each of a's rows moves by lr * dJ/dh, h = row mean,
     and b's output row by lr * dJ/du, J = log sigmoid(h . u)."""
     rng = np.random.default_rng(1)
@@ -91,7 +94,8 @@ def test_subword_update_is_the_gradient_by_finite_differences():
     rows = np.array([0, 2, 4, 1, 3], np.int32)
     vocab = Vocab(["a", "b"], [2, 1], subsample=0)
     lr = 1e-3
-    params = _params(window=1, negative=0, shrink_window=False, lr0=lr, min_lr=lr)
+    params = _params(window=1, negative=0, shrink_window=False, lr0=lr, min_lr=lr,
+                     shared_negatives=shared)
     batch = make_batch([np.array([0, 1], np.int32)])
     Wk, Ck = W.copy(), C.copy()
     subword_objective(indptr, rows).run(

@@ -152,10 +152,12 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
     if args.subwords is None:
         model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
     else:
-        if args.continue_model or args.init or args.save_model or args.checkpoint:
-            raise SystemExit("embedkit: --subwords does not yet combine with --init, --continue, "
-                             "--save-model or --checkpoint")
-        model = _fasttext(args).fit(corpus)
+        if args.init:
+            raise SystemExit("embedkit: --subwords does not combine with --init (continue a "
+                             "--save-model file with --continue instead)")
+        from embedkit.models.fasttext import FastText
+
+        model = fit_or_continue(FastText, _fasttext(args).get_params(), corpus, args)
     out = save_embeddings(model.embeddings_, args.output)
     st = model.epoch_stats_[-1]
     print(f"trained {len(model.vocab_)} word vectors (dim {args.dim}) in "
@@ -170,7 +172,6 @@ def _fasttext(args: argparse.Namespace):
     params = sgns_params(args)
     if params.pop("objective") != "ns":
         raise SystemExit("embedkit: --subwords trains with --objective ns only")
-    params.pop("shared_negatives")  # fastText draws negatives per pair
     minn, maxn = args.subwords
     return FastText(minn=minn, maxn=maxn,
                     buckets=DEFAULT_BUCKETS if args.buckets is None else args.buckets, **params)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 __all__ = ["SgShared6", "SgShared", "SgPairs", "Cbow", "Softmax", "Nce", "PlainNegatives",
            "TableNegatives", "Mode",
-           "SubwordsSg", "SubwordsCbow"]
+           "SubwordsSg", "SubwordsSgShared", "SubwordsCbow"]
 __all__ += ["Locked"]
 
 
@@ -70,6 +70,14 @@ class SubwordsSg(NamedTuple):
     indptr: object  # int64 (n_vocab + 1,)
     rows: object  # int32 (nnz,)
     table_window = True  # the window function takes the marker (class attribute, not a field)
+
+
+class SubwordsSgShared(NamedTuple):
+    """:class:`SubwordsSg` with one set of k negatives per window (``shared_negatives``)."""
+
+    indptr: object  # int64 (n_vocab + 1,)
+    rows: object  # int32 (nnz,)
+    table_window = True
 
 
 class SubwordsCbow(NamedTuple):

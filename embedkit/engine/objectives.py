@@ -27,6 +27,7 @@ from embedkit.engine.modes import (
     Softmax,
     SubwordsCbow,
     SubwordsSg,
+    SubwordsSgShared,
     TableNegatives,
 )
 from embedkit.engine.negatives import plain_tables
@@ -168,7 +169,10 @@ class SubwordObjective(Objective):
     rows: np.ndarray | None = None
 
     def mode(self, params: KernelParams, tables) -> Mode:
-        marker = SubwordsSg if params.sg else SubwordsCbow
+        if not params.sg:
+            marker = SubwordsCbow
+        else:
+            marker = SubwordsSgShared if params.shared_negatives else SubwordsSg
         return Mode(marker(self.indptr, self.rows),
                     PlainNegatives() if plain_tables(tables) else TableNegatives())
 

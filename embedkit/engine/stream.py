@@ -34,11 +34,16 @@ from embedkit.engine.modes import (
     Softmax,
     SubwordsCbow,
     SubwordsSg,
+    SubwordsSgShared,
 )
 from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS, STAT_WORDS, ChunkRun, make_scratch
 from embedkit.engine.sgns import cbow_window, sg6_window, sg_pairs_window, sg_shared_window
 from embedkit.engine.softmax import nce_window, softmax_window
-from embedkit.engine.subword_windows import subword_cbow_window, subword_sg_window
+from embedkit.engine.subword_windows import (
+    subword_cbow_window,
+    subword_sg_shared_window,
+    subword_sg_window,
+)
 from embedkit.rng import next_u64, rand_float
 
 __all__ = ["WINDOWS", "eff_window", "sequence_lr", "subsample", "window_update", "train_chunk",
@@ -54,6 +59,7 @@ WINDOWS = {
     Nce: nce_window,
     Locked: locked_window,
     SubwordsSg: subword_sg_window,  # these take the marker first (its CSR row table)
+    SubwordsSgShared: subword_sg_shared_window,
     SubwordsCbow: subword_cbow_window,
 }
 

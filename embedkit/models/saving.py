@@ -92,6 +92,9 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
     lock = getattr(model, "lock_", None)
     if lock is not None:
         arrays["lock"] = np.asarray(lock, dtype=bool)
+    extra = getattr(model, "_extra_arrays", None)  # e.g. FastText's n-gram rows
+    if callable(extra):
+        arrays.update(extra())
     path = os.fspath(path)
     if not path.endswith(".npz"):
         raise ValueError(f"a model file must end in .npz, got {path!r}")
@@ -99,7 +102,7 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
         np.savez(fh, **arrays)
 
 
-def _read(path: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def _read(path: str) -> tuple:
     import zipfile
 
     try:
@@ -115,6 +118,7 @@ def _read(path: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarr
                 raise ValueError(f"{path}: model file lacks {sorted(missing)}")
             W, C, counts = z["W"], z["C"], z["counts"]
             lock = z["lock"] if "lock" in z.files else None
+            extra = {k: z[k] for k in z.files if k not in ("W", "C", "counts", "meta", "lock")}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         if isinstance(exc, FileNotFoundError) or path in str(exc):
             raise
@@ -123,7 +127,7 @@ def _read(path: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarr
             "history"}
     if not need <= set(meta):
         raise ValueError(f"{path}: model metadata lacks {sorted(need - set(meta))}")
-    return meta, W, C, counts, lock
+    return meta, W, C, counts, lock, extra
 
 
 def load_model(cls: type, path: str | os.PathLike) -> Any:
@@ -133,7 +137,7 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
     ``ValueError`` naming it; one holding another estimator is a ``TypeError``.
     """
     path = os.fspath(path)
-    meta, W, C, counts, lock = _read(path)
+    meta, W, C, counts, lock, extra = _read(path)
     if meta["class"] != cls.__name__:
         raise TypeError(f"{path} holds a {meta['class']}, not a {cls.__name__}")
     model = cls(**meta["params"])
@@ -143,6 +147,9 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
     vocab = Vocab(keys, counts, subsample=meta["subsample"], n_raw_tokens=meta["n_raw_tokens"],
                   ordered=meta["ordered"])
     history = [EpochStats(**st) for st in meta["history"]]
+    restore = getattr(model, "_restore_rows", None)  # e.g. FastText: words + n-gram rows
+    if callable(restore):
+        W = restore(vocab, W, extra)
     model._set_fitted(vocab, np.ascontiguousarray(W), np.ascontiguousarray(C), history,
                       seed=int(meta["seed"]), vocab_seconds=0.0)
     model.schedule_ = meta.get("schedule")

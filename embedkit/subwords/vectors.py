@@ -19,9 +19,10 @@ from embedkit._io import atomic_write
 from embedkit.embeddings import Embeddings
 from embedkit.subwords.hashing import ngram_rows
 
-__all__ = ["SubwordEmbeddings", "word_vectors", "is_subword_npz"]
+__all__ = ["SubwordEmbeddings", "word_vectors", "word_rows", "is_subword_npz"]
 
 _FORMAT = "embedkit-subwords"
+_GATHER = 1 << 16  # rows gathered at a time when averaging (26 MB at dim 100)
 
 
 def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -30,8 +31,28 @@ def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndar
     counts = np.diff(indptr)
     owner = np.repeat(np.arange(n), counts)
     out = np.zeros((n, W.shape[1]), dtype=np.float64)
-    np.add.at(out, owner, W[rows])
+    for a in range(0, rows.size, _GATHER):  # bounded memory: W[rows] is ~15 rows per word
+        np.add.at(out, owner[a:a + _GATHER], W[rows[a:a + _GATHER]])
     out /= np.maximum(counts, 1)[:, None]
+    return out.astype(np.float32)
+
+
+def word_rows(vectors: np.ndarray, ngram_vectors: np.ndarray, indptr: np.ndarray,
+              rows: np.ndarray) -> np.ndarray:
+    """The words' own input rows back from their vectors: the inverse of :func:`word_vectors`.
+
+    Token t's vector is the mean of ``W[rows[indptr[t]:indptr[t + 1]]]`` with its own row
+    ``t`` first and n-gram rows ``n + bucket`` after; its own row is then ``count * vector``
+    minus its n-gram rows (in float64; exact up to float32 rounding).
+    """
+    n = indptr.size - 1
+    counts = np.diff(indptr)
+    owner = np.repeat(np.arange(n), counts)
+    ng = np.flatnonzero(rows >= n)
+    out = vectors.astype(np.float64) * counts[:, None]
+    for a in range(0, ng.size, _GATHER):
+        p = ng[a:a + _GATHER]
+        np.subtract.at(out, owner[p], ngram_vectors[rows[p] - n].astype(np.float64))
     return out.astype(np.float32)
 
 
