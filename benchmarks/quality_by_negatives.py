@@ -15,14 +15,17 @@ one run (same process, same data, kernels warm), next to the peer:
   SimLex-999, analogies; peer: gensim on the same sentences.
 
 Times are warm wall-clock seconds of the fit (embedkit: kernels loaded from the on-disk cache
-by a tiny fit first; graphs: read + walks + training; k-mers: file -> vectors). A full run
-with the defaults takes about 10-15 minutes on 2 cores; ``--quick`` (2 seeds, smaller walks,
-no Debian graph, 1M text tokens) about 3.
+by a tiny fit first; graphs: read + walks + training; k-mers: file -> vectors). Graph
+settings default to the issue's held-out run (dim 64, walk length 40, 4 walks per node,
+window 5, p = 0.5, q = 2). A full run with 3 seeds on 2 busy cores (load 5-7) took 37 min for
+the graphs (PecanPy on debian-deps: 3 x 4-8 min), 8 min for k-mers and 1-2 min for text;
+``--quick`` (2 seeds, shorter walks, no Debian graph, lambda phage, 1M text tokens) a few.
 
 Usage::
 
     nice python benchmarks/quality_by_negatives.py [--domains graphs kmers text] [--seeds 3]
-        [--quick] [--skip-peers] [--threads 2]
+        [--quick] [--skip-peers] [--threads 2] [--walk-length 40] [--walks-per-node 4]
+        [--window 5] [--dim 64] [--text-tokens 3000000]
 """
 
 from __future__ import annotations
