@@ -15,14 +15,17 @@ one run (same process, same data, kernels warm), next to the peer:
   SimLex-999, analogies; peer: gensim on the same sentences.
 
 Times are warm wall-clock seconds of the fit (embedkit: kernels loaded from the on-disk cache
-by a tiny fit first; graphs: read + walks + training; k-mers: file -> vectors). A full run
-with the defaults takes about 10-15 minutes on 2 cores; ``--quick`` (2 seeds, smaller walks,
-no Debian graph, 1M text tokens) about 3.
+by a tiny fit first; graphs: read + walks + training; k-mers: file -> vectors). Graph
+settings default to the issue's held-out run (dim 64, walk length 40, 4 walks per node,
+window 5, p = 0.5, q = 2). A full run with 3 seeds on 2 busy cores (load 5-7) took 37 min for
+the graphs (PecanPy on debian-deps: 3 x 4-8 min), 8 min for k-mers and 1-2 min for text;
+``--quick`` (2 seeds, shorter walks, no Debian graph, lambda phage, 1M text tokens) a few.
 
 Usage::
 
     nice python benchmarks/quality_by_negatives.py [--domains graphs kmers text] [--seeds 3]
-        [--quick] [--skip-peers] [--threads 2]
+        [--quick] [--skip-peers] [--threads 2] [--walk-length 40] [--walks-per-node 4]
+        [--window 5] [--dim 64] [--text-tokens 3000000]
 """
 
 from __future__ import annotations
@@ -109,8 +112,11 @@ def run_graphs(args, tmp: Path) -> None:
     from embedkit.eval.graphs import node_classification
     from embedkit.models.node2vec import Node2Vec
 
-    settings = dict(walk_length=40 if args.quick else 80, walks_per_node=4 if args.quick else 10,
-                    window=10, dim=64 if args.quick else 128, negative=5)
+    # the issue's held-out settings by default (dim 64, walk length 40, 4 walks per node,
+    # window 5); the same numbers go to PecanPy + gensim
+    settings = dict(walk_length=20 if args.quick else args.walk_length,
+                    walks_per_node=2 if args.quick else args.walks_per_node,
+                    window=args.window, dim=args.dim, negative=5)
     for shared in SCHEMES.values():  # load both windows' kernels before timing
         Node2Vec(dim=8, walk_length=5, walks_per_node=1, shared_negatives=shared,
                  threads=args.threads, progress=False).fit([(0, 1), (1, 2)])
@@ -245,6 +251,10 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
     ap.add_argument("--skip-peers", action="store_true", help="no PecanPy / gensim rows")
     ap.add_argument("--text-tokens", type=int, default=3_000_000)
+    ap.add_argument("--walk-length", type=int, default=40)
+    ap.add_argument("--walks-per-node", type=int, default=4)
+    ap.add_argument("--window", type=int, default=5, help="graphs' context window")
+    ap.add_argument("--dim", type=int, default=64, help="graphs' dimension")
     ap.add_argument("--pecanpy-python", default="/work/venvs/pecanpy/bin/python")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="ek-negatives-"))

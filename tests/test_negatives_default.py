@@ -2,8 +2,9 @@
 
 Per-pair negatives (k fresh negatives for every (centre, context) pair, window marker
 ``SgPairs``) are what word2vec.c, gensim and PecanPy do; shared negatives (one set per centre
-window) are faster but cost node-classification and k-mer quality, whose frequency
-distributions are flat (see ``benchmarks/quality_by_negatives.py`` and the README).
+window) are faster but cost k-mer alignment agreement (0.472 against 0.489 on E. coli, 3 seeds)
+and, on a held-out lexical graph, node-classification macro-F1 (see
+``benchmarks/quality_by_negatives.py`` and the README's "Which negatives?").
 """
 
 from __future__ import annotations

@@ -63,9 +63,10 @@ class Node2Vec(SGNSModel):
         Power of the unigram noise distribution over node visit counts.
     shared_negatives : bool, default False
         False: k negatives per (centre, context) pair, as word2vec.c, gensim and PecanPy.
-        True: one set of k negatives per centre window, reused by all its contexts (faster,
-        but costs node-classification quality on graphs; see the README's "Negatives: shared
-        or per pair").
+        True: one set of k negatives per centre window, reused by all its contexts (faster;
+        no measurable macro-F1 difference on debian-deps, Drosophila or a planted partition
+        over 3 seeds, but 0.027 lower on a held-out lexical graph; see the README's "Which
+        negatives?").
     shrink_window, cbow_mean, compute_loss : bool
         Engine options; see :class:`embedkit.Word2Vec`.
     threads : int or None
