@@ -30,20 +30,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
-
-
-def _eval_paths():
-    from embedkit import datasets
-
-    simlex = SHARED / "eval" / "simlex999.txt"
-    return (datasets.analogies_path(), datasets.wordsim353_path(),
-            simlex if simlex.exists() else datasets.simlex999_path())
+sys.path.insert(0, str(HERE))
+from text_vs_gensim import eval_paths  # noqa: E402  (one place for the eval files)
 
 
 def _pairs():
     from embedkit.eval.words import read_word_pairs
 
-    _, ws, sl = _eval_paths()
+    _, ws, sl = eval_paths()
     return [(a.lower(), b.lower(), s) for a, b, s in read_word_pairs(ws) + read_word_pairs(sl)]
 
 
@@ -67,7 +61,7 @@ def _quality(get, known, dim) -> dict:
 
     from embedkit import Embeddings
 
-    analogies, ws, sl = _eval_paths()
+    analogies, ws, sl = eval_paths()
     out = {}
     words = sorted(known)
     seen = Embeddings(np.vstack([get(w) for w in words]), words)

@@ -36,7 +36,8 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 
 
-def _eval_paths():
+def eval_paths():
+    """The analogy, WordSim-353 and SimLex-999 files (shared data when present, else bundled)."""
     from embedkit import datasets
 
     simlex = SHARED / "eval" / "simlex999.txt"
@@ -45,7 +46,7 @@ def _eval_paths():
 
 
 def _quality(emb) -> dict:
-    analogies, ws353, simlex = _eval_paths()
+    analogies, ws353, simlex = eval_paths()
     ana = emb.evaluate_analogies(analogies)
     return dict(
         analogy=ana.accuracy,
