@@ -61,6 +61,7 @@ DOMAINS: dict[str, list[str]] = {
     "blocks": [
         "tests/test_blocks.py::test_blocks_learn_topics",
         "tests/test_blocks.py::test_blocks_learn_kmers",
+        "tests/test_blocks.py::test_blocks_factorise_the_same_shifted_pmi_in_every_output_block",
         "tests/test_blocks.py::test_block_negatives_push_each_output_block_as_hogwild_does",
         "tests/test_blocks.py::test_learning_rate_decay_lowers_the_final_loss",
     ],
