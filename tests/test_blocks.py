@@ -176,7 +176,7 @@ def test_blocks_factorise_the_same_shifted_pmi_in_every_output_block(control):
     Statistic: the mean error ``v.u - target`` over the frequent observed pairs with their
     centre in the tail block, minus that of the head block (the exact target, negatives equal
     to the positive skipped). Measured over seeds 0-4 (blocks are bit-reproducible): one
-    Hogwild thread -0.032 to -0.041; two blocks -0.065 to -0.071 (Pearson 0.958-0.961); with
+    Hogwild thread -0.026 to -0.041; two blocks -0.064 to -0.071 (Pearson 0.958-0.961); with
     ``neg_scale`` forced to 1 (the ``neg_scale_one`` mutation of tests/mutate.py) +0.261 to
     +0.271 (Pearson 0.922-0.925). Threshold |gap| < 0.15, halfway. Controls
     (tests/controls.py) fail the Pearson > 0.9 part: flipped gradients diverge, no negatives
