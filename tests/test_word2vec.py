@@ -208,11 +208,21 @@ def _quality(corpus, epochs, demo=False):
 
 @pytest.mark.slow
 def test_quality_on_bundled_corpus_and_a_shuffled_control(tmp_path):
-    """Real WordSim-353 and analogy scores; the same corpus with its tokens shuffled fails."""
+    """Real WordSim-353 and analogy scores; the same corpus with its tokens shuffled fails.
+
+    2 Hogwild threads, not bit-reproducible: five runs of this call scored WordSim-353
+    0.357-0.362-0.365 (min-median-max, standard deviation 0.003; threshold 0.30), analogy
+    accuracy 0.079-0.079-0.083 (sd 0.0016; threshold 0.06), 4451 answered every time. Of the
+    8 demo analogies, eleven runs got 7 right six times and 8 five times: the capital one
+    (caracas : venezuela :: lisbon : ?) flips to rank 2 in about half the runs, the other
+    seven were right in all eleven. The minimum seen is 7, so the test allows two misses
+    (>= 6): it fails when two of the seven stable ones go wrong together, never seen.
+    """
     spearman, accuracy, answered, demo_right = _quality(datasets.text_corpus_path(), epochs=5,
                                                         demo=True)
-    # each demo analogy was right for all of 5 seeds (Hogwild may flip one)
-    assert demo_right >= len(DEMO_ANALOGIES) - 1, demo_right
+    # each demo analogy was right for all of 5 seeds, but Hogwild's thread timing flips the
+    # capital one in about half the runs of the same seed (docstring)
+    assert demo_right >= len(DEMO_ANALOGIES) - 2, demo_right
     # gensim 4.4 with the same settings reaches 0.354 / 0.076 on this corpus (and embedkit
     # about 0.365 / 0.09): see benchmarks/text_vs_gensim.py --corpus datasets/corpus.txt.gz
     assert spearman > 0.30, spearman
