@@ -137,7 +137,8 @@ def _scores_size_impl(mode, n_vocab):
     return lambda mode, n_vocab: 0
 
 
-@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _prefetch_next(run, buf, i, n):
     """Prefetch the next centre's output row and the input row entering the window."""
     if i + 1 < n:
@@ -150,7 +151,8 @@ def _prefetch_next(run, buf, i, n):
                 prefetch_row(run.W, nxt)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def train_chunk(mode, batch, c, run):
     """Train chunk ``c`` of ``batch``: its sequences, centre after centre, in stream order."""
     params = run.params
