@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import pytest
 from controls import ENGINE, check_quality, group_separation, topic_corpus
+from numba import njit
 from scipy import stats
 
 from embedkit import Word2Vec
@@ -39,6 +40,15 @@ COUNTS = np.array([400, 200, 90, 40, 20, 7, 3, 1])
 VOCAB = Vocab([f"w{i}" for i in range(COUNTS.size)], COUNTS)
 
 
+@njit
+def _draw_kernel(general, run, target, buf):
+    """The kernels have no Python entry point of their own (engine-internal): call them here."""
+    if general:
+        draw_general(run, target, buf, 0, buf.size, 0)
+    else:
+        draw_plain(run, target, buf, 0, buf.size, 0)
+
+
 def draw(tables, n_draws, *, target=0, anchor=None, C=None, window=(), seed=1, general=True):
     """``n_draws`` negatives for ``target`` through the kernel; returns (ids, mask)."""
     n = tables.alias_prob.size
@@ -53,7 +63,7 @@ def draw(tables, n_draws, *, target=0, anchor=None, C=None, window=(), seed=1, g
     scratch.anchor[:] = anchor
     params = KernelParams(1, n_draws, True, False, True, True, 0.0, 0.0, 1.0, False)
     run = ChunkRun(C, C, params, tables, state, 0, scratch, np.zeros(6), np.zeros(0, np.float32))
-    (draw_general if general else draw_plain)(run, target, buf, 0, buf.size, 0)
+    _draw_kernel(general, run, target, buf)
     return scratch.targets[1:], scratch.mask[1:].astype(bool)
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from embedkit.distributed.compile_once import compile_turn
 from embedkit.distributed.sharding import (
     cache_drop,
     cache_get,
@@ -26,7 +27,7 @@ from embedkit.distributed.sharding import (
     shard_seed,
 )
 from embedkit.engine.block_plan import BlockPlan
-from embedkit.engine.cells import Prepared, prepare_batch, train_cell_chunks
+from embedkit.engine.cells import Prepared, prepare_batch, train_cell_chunks, train_cell_serial
 from embedkit.engine.objectives import kernel_mode
 from embedkit.engine.params import N_STATS, Batch, KernelParams
 from embedkit.engine.train import (
@@ -234,8 +235,10 @@ def train_cell(W_block: np.ndarray, C_block: np.ndarray, ctx: CellContext, epoch
                 continue
             t0 = time.perf_counter()
             stats = np.zeros((b.chunk_seq.size - 1, N_STATS), dtype=np.float64)
-            train_cell_chunks(kernel_mode(params, tables), (W, C), Prepared(*b[:7]), out_block,
-                              plan.n_blocks, params, tables, b.states.copy(), stats)
+            args = (kernel_mode(params, tables), (W, C), Prepared(*b[:7]), out_block,
+                    plan.n_blocks, params, tables, b.states.copy(), stats)
+            with compile_turn(train_cell_serial, args):  # one first-run compile per machine
+                train_cell_chunks(*args)
             totals += stats.sum(axis=0)
             raw_total += b.n_raw
             train_s += time.perf_counter() - t0

@@ -78,7 +78,7 @@ def draw_negative(tables, target, anchor, C, state, slot):
     return best
 
 
-@njit(nogil=True, cache=True, error_model="numpy", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def _in_window(buf, lo, hi, skip, token):
     """Is ``token`` (a global id) one of the window's tokens other than the centre?"""
     for j in range(lo, hi):
@@ -87,7 +87,7 @@ def _in_window(buf, lo, hi, skip, token):
     return False
 
 
-@njit(nogil=True, cache=True, error_model="numpy", _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False)
 def _excluded(tables, target, token):
     """Is ``token`` on ``target``'s exclusion list (binary search in a sorted CSR row)?"""
     if tables.excl_indptr.shape[0] == 1:
@@ -115,7 +115,8 @@ def _rejected(tables, target, neg, buf, lo, hi, centre, out_lo):
     return _excluded(tables, target, neg)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def draw_general(run, target, buf, lo, hi, centre):
     """Negatives with candidate lists, pools or window exclusion (the table-driven samplers).
 
@@ -140,7 +141,8 @@ def draw_general(run, target, buf, lo, hi, centre):
         mask[t] = 0 if bad else 1
 
 
-@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def draw_plain(run, target, buf, lo, hi, centre):
     """Negatives from the alias table alone, drawn one window ahead.
 

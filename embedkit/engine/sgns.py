@@ -67,24 +67,42 @@ def _pair_step(run, cw, lr, neg_scale, shared):
         axpy(np.float32(1.0), sc.in_grad, 0, W, cw)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
-def _pair2_step(run, a, b, lr, neg_scale):
-    """:func:`_pair_step` (shared negatives) for two different input rows ``a != b`` at once.
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _shared_step(run, a, b, lr, neg_scale):
+    """Shared-negatives steps for input rows ``a`` and ``b != a`` at once (``b >= 0``), or for
+    ``a`` alone (``b < 0``): the arithmetic of :func:`_pair_step` with ``shared``.
 
     With shared negatives the output rows stay fixed until the window ends, and the two input
     rows are distinct, so the two steps do not interact: this gives the same result as two
-    steps, reading each output row once instead of twice.
+    steps, reading each output row once instead of twice. The per-row parts (gradient scales,
+    input-row update) run in a loop over the one or two rows instead of being written out once
+    per case, which halves the code a first run compiles; the operations and their order are
+    those of separate steps.
     """
     W, C, sc = run.W, run.C, run.scratch
-    score_rows2(W, a, b, C, sc.targets, sc.gs, sc.gs2)
-    gradient_scales(sc.gs, sc.mask, sc.gs, lr, neg_scale, run.params.compute_loss, run.acc)
-    gradient_scales(sc.gs2, sc.mask, sc.gs2, lr, neg_scale, run.params.compute_loss, run.acc)
-    accumulate2(W, a, b, sc.out_grads, sc.gs, sc.gs2)
-    gather_add(C, sc.targets, sc.gs, W, a)
-    gather_add(C, sc.targets, sc.gs2, W, b)
+    two = b >= 0
+    if two:
+        score_rows2(W, a, b, C, sc.targets, sc.gs, sc.gs2)
+    else:
+        score_rows(W, a, C, sc.targets, sc.gs)
+    rows = (a, b)
+    scales = (sc.gs, sc.gs2)
+    n_rows = 2 if two else 1
+    for r in range(n_rows):
+        gradient_scales(scales[r], sc.mask, scales[r], lr, neg_scale, run.params.compute_loss,
+                        run.acc)
+    # out_grads[t] += gs[t] * v (+ gs2[t] * v_b), from the input rows before their update
+    if two:
+        accumulate2(W, a, b, sc.out_grads, sc.gs, sc.gs2)
+    else:
+        accumulate(W, a, sc.out_grads, sc.gs)
+    for r in range(n_rows):
+        gather_add(C, sc.targets, scales[r], W, rows[r])  # v += sum_t gs[t] * u_t
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _lane_step(run, a, b, lr, first):
     """Two steps (``b >= 0``) or one (``b < 0``) for k = 5 shared, on the 16-lane path.
 
@@ -104,10 +122,9 @@ def _lane_step(run, a, b, lr, first):
         (lanes[LANE_SCORE, 0], lanes[LANE_SCORE, 1], lanes[LANE_SCORE, 2], lanes[LANE_SCORE, 3],
          lanes[LANE_SCORE, 4], lanes[LANE_SCORE, 5]) = dots6(W, a, C, r0, r1, r2, r3, r4, r5)
     lane_gradients(lanes, lr)
-    if run.params.compute_loss:
-        lane_loss(lanes, sc.mask, 0, run.acc)
-        if b >= 0:
-            lane_loss(lanes, sc.mask, 6, run.acc)
+    if run.params.compute_loss:  # lanes 0-5, then 6-11 for a second row: one copy of the code
+        for base in range(0, 12 if b >= 0 else 6, 6):
+            lane_loss(lanes, sc.mask, base, run.acc)
     # A literal flag, so that each call compiles to its own loop without the untaken branch.
     if b >= 0:
         if first:
@@ -120,7 +137,8 @@ def _lane_step(run, a, b, lr, first):
         update6(W, a, C, rows, sc.out_grads, lanes, False)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _centre_row(run, buf, i):
     """The centre's local output row (``-1`` outside the output block); sets the positive."""
     w = buf[i]
@@ -155,7 +173,8 @@ def sg_pairs_window(negatives, buf, i, lo, hi, lr, run):
         _pair_step(run, cw, lr, neg_scale, False)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _shared_window_start(negatives, buf, i, lo, hi, run):
     """Draw a window's shared negatives and list its contexts (input rows of the block).
 
@@ -183,7 +202,8 @@ def _shared_window_start(negatives, buf, i, lo, hi, run):
     return n
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _shared_window_end(run):
     """Apply a window's accumulated output-row gradients to C."""
     sc = run.scratch
@@ -192,7 +212,8 @@ def _shared_window_end(run):
             axpy(np.float32(1.0), sc.out_grads, t, run.C, sc.targets[t])
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def sg_shared_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]`` with one set of negatives for the window.
 
@@ -209,15 +230,16 @@ def sg_shared_window(negatives, buf, i, lo, hi, lr, run):
     while t < n:
         a = ctx[t]
         t += 1
+        b = -1
         if t < n and ctx[t] != a:
-            _pair2_step(run, a, ctx[t], lr, neg_scale)
+            b = ctx[t]
             t += 1
-        else:
-            _pair_step(run, a, lr, neg_scale, True)
+        _shared_step(run, a, b, lr, neg_scale)
     _shared_window_end(run)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def sg6_window(negatives, buf, i, lo, hi, lr, run):
     """:func:`sg_shared_window` for k = 5 on the 16-lane path (the default)."""
     n = _shared_window_start(negatives, buf, i, lo, hi, run)
@@ -238,7 +260,8 @@ def sg6_window(negatives, buf, i, lo, hi, lr, run):
     _shared_window_end(run)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def cbow_window(negatives, buf, i, lo, hi, lr, run):
     """CBOW update: the (mean or sum of the) context input vectors predict the centre."""
     W, C, sc = run.W, run.C, run.scratch

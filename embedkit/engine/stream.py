@@ -137,7 +137,8 @@ def _scores_size_impl(mode, n_vocab):
     return lambda mode, n_vocab: 0
 
 
-@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _prefetch_next(run, buf, i, n):
     """Prefetch the next centre's output row and the input row entering the window."""
     if i + 1 < n:
@@ -150,24 +151,56 @@ def _prefetch_next(run, buf, i, n):
                 prefetch_row(run.W, nxt)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, _nrt=False)
 def train_chunk(mode, batch, c, run):
-    """Train chunk ``c`` of ``batch``: its sequences, centre after centre, in stream order."""
-    params = run.params
-    buf = run.scratch.buf
-    tok = run.slot - 1  # this chunk's token stream; run.slot is its negative stream
-    s0 = batch.chunk_seq[c]
-    for s in range(s0, batch.chunk_seq[c + 1]):
-        start = batch.offsets[s]
-        n = subsample(batch.ids, start, batch.offsets[s + 1], batch.keep_prob, run.states, tok,
-                      buf)
-        run.acc[STAT_WORDS] += n
-        lr = sequence_lr(params, batch.chunk_pos[c], start - batch.offsets[s0], batch.pos_scale)
-        for i in range(n):
-            eff = eff_window(params, run.states, tok)
-            _prefetch_next(run, buf, i, n)
-            window_update(mode, buf, i, max(0, i - eff), min(n, i + eff + 1), lr, run)
-    flush_loss(params.compute_loss, run.acc, True)
+    """Train chunk ``c`` of ``batch``: its sequences, centre after centre, in stream order.
+
+    Jitted code only: resolved at compile time to the chunk loop of ``mode``'s window update.
+    """
+    raise NotImplementedError("train_chunk runs inside jitted kernels only")
+
+
+def _chunk_loop(fn, table_window):
+    """The chunk loop calling window update ``fn`` directly.
+
+    The loop is the overload's implementation itself, rather than a loop calling the
+    :func:`window_update` wrapper: one function level less between the loop and the window
+    update, which a first run would otherwise compile and re-optimise (~1 CPU-s).
+    """
+    if table_window:
+        @njit(inline="always")
+        def update(mode, buf, i, lo, hi, lr, run):
+            fn(mode.window, mode.negatives, buf, i, lo, hi, lr, run)
+    else:
+        @njit(inline="always")
+        def update(mode, buf, i, lo, hi, lr, run):
+            fn(mode.negatives, buf, i, lo, hi, lr, run)
+
+    def impl(mode, batch, c, run):
+        params = run.params
+        buf = run.scratch.buf
+        tok = run.slot - 1  # this chunk's token stream; run.slot is its negative stream
+        s0 = batch.chunk_seq[c]
+        for s in range(s0, batch.chunk_seq[c + 1]):
+            start = batch.offsets[s]
+            n = subsample(batch.ids, start, batch.offsets[s + 1], batch.keep_prob, run.states,
+                          tok, buf)
+            run.acc[STAT_WORDS] += n
+            lr = sequence_lr(params, batch.chunk_pos[c], start - batch.offsets[s0],
+                             batch.pos_scale)
+            for i in range(n):
+                eff = eff_window(params, run.states, tok)
+                _prefetch_next(run, buf, i, n)
+                update(mode, buf, i, max(0, i - eff), min(n, i + eff + 1), lr, run)
+        flush_loss(params.compute_loss, run.acc, True)
+
+    return impl
+
+
+@overload(train_chunk, jit_options={"nogil": True, "_nrt": False, "error_model": "numpy",
+                                    "fastmath": FASTMATH})
+def _train_chunk_impl(mode, batch, c, run):
+    marker = mode.types[0].instance_class
+    return _chunk_loop(WINDOWS[marker], getattr(marker, "table_window", False))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
