@@ -9,7 +9,9 @@ and, on a held-out lexical graph, node-classification macro-F1 (see
 
 from __future__ import annotations
 
+import naive
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 from controls import ENGINE, check_quality, group_separation
@@ -17,7 +19,14 @@ from controls import ENGINE, check_quality, group_separation
 from embedkit import DeepWalk, Kmer2Vec, Metapath2Vec, Node2Vec, Word2Vec
 from embedkit.cli import build_parser
 from embedkit.cli.text import sgns_params
+from embedkit.contexts.base import make_batch
+from embedkit.engine.kernels import N_STATS, STAT_PAIRS, KernelParams, train_chunks
+from embedkit.engine.modes import SgPairs, SgPairs6, SgShared6
+from embedkit.engine.objectives import kernel_mode
 from embedkit.eval.graphs import node_classification
+from embedkit.rng import engine_states
+from embedkit.samplers import Unigram, make_tables
+from embedkit.vocab import Vocab
 
 FAST = dict(dim=16, walk_length=20, walks_per_node=8, window=5, progress=False)
 
@@ -78,3 +87,81 @@ def test_default_recovers_planted_communities(control):
         return group_separation(model.embeddings_, labels), float(res.loc[0.5, "macro_f1"])
 
     check_quality(control, run, lambda r: r[0] > 0.15 and r[1] > 0.9)
+
+
+def _params(**kw) -> KernelParams:
+    base = dict(window=3, negative=5, sg=True, shrink_window=True, shared_negatives=False,
+                cbow_mean=True, lr0=0.05, min_lr=0.001, total_words=500.0, compute_loss=True)
+    return KernelParams(**(base | kw))
+
+
+def test_per_pair_k5_takes_the_fused_window():
+    vocab = Vocab(["a", "b", "c"], np.array([5, 3, 2]))
+    plain = Unigram(0.75).tables(vocab)
+    assert type(kernel_mode(_params(), plain).window) is SgPairs6
+    assert type(kernel_mode(_params(negative=3), plain).window) is SgPairs
+    assert type(kernel_mode(_params(shared_negatives=True), plain).window) is SgShared6
+    pooled = make_tables(Unigram().weights(vocab), pool=4)  # pools need the scalar window
+    assert type(kernel_mode(_params(), pooled).window) is SgPairs
+
+
+@pytest.mark.parametrize(("n_vocab", "kw"), [
+    (3, {}),  # 3 tokens, 5 negatives: nearly every pair repeats an output row
+    (3, dict(shrink_window=False, compute_loss=False)),
+    (40, dict(window=5)),
+    (12, dict(in_lo=2, in_hi=9, out_lo=4, out_hi=12, neg_scale=0.7)),  # a block cell
+])
+def test_fused_per_pair_window_matches_reference(n_vocab, kw):
+    """The fused k = 5 window against ``naive.train_chunk``, repeated output rows included
+    (a negative equal to the centre or to another negative: the fused pass must not lose the
+    earlier copy's update)."""
+    rng = np.random.default_rng(n_vocab)
+    counts = np.sort(rng.integers(1, 60, size=n_vocab))[::-1]
+    vocab = Vocab([f"w{i}" for i in range(n_vocab)], counts, subsample=0.02)
+    seqs = [rng.choice(n_vocab, size=rng.integers(1, 16)).astype(np.int32) for _ in range(10)]
+    batch = make_batch(seqs)
+    W = (rng.random((n_vocab, 8)) - 0.5).astype(np.float32)
+    C = (rng.random((n_vocab, 8)) - 0.5).astype(np.float32) * 0.3
+    params = _params(**kw)
+    out_lo, out_hi = params.out_lo, min(params.out_hi, n_vocab)
+    tables = Unigram(0.75).tables(Vocab(vocab.index_to_key[out_lo:out_hi],
+                                        vocab.counts[out_lo:out_hi]))
+    assert type(kernel_mode(params, tables).window) is SgPairs6
+    bounds = np.array([0, 4, batch.offsets.size - 1], dtype=np.int64)
+    chunk_pos = batch.offsets[bounds[:-1]].astype(np.float64)
+    states = engine_states(7, 0, 0, 2)
+    Wk = W[params.in_lo:min(params.in_hi, n_vocab)].copy()
+    Ck = C[out_lo:out_hi].copy()
+    stats = np.zeros((2, N_STATS))
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        train_chunks(Wk, Ck, batch.ids, batch.offsets, bounds, chunk_pos, 1.0, vocab.keep_prob,
+                     params, tables, states.copy(), stats)
+    finally:
+        numba.set_num_threads(old)
+    Wn, Cn = W.astype(np.float64), C.astype(np.float64)
+    pairs = loss = 0.0
+    for c in range(2):
+        (p, _, l_), _ = naive.train_chunk(
+            Wn, Cn, batch.ids, batch.offsets, bounds[c], bounds[c + 1], chunk_pos[c], 1.0,
+            vocab.keep_prob, params, tables, (int(states[2 * c]), int(states[2 * c + 1])))
+        pairs += p
+        loss += l_
+    assert stats[:, STAT_PAIRS].sum() == pairs > 0
+    assert not np.allclose(Ck, C[out_lo:out_hi])
+    np.testing.assert_allclose(Wk, Wn[params.in_lo:min(params.in_hi, n_vocab)], rtol=2e-4,
+                               atol=2e-6)
+    np.testing.assert_allclose(Ck, Cn[out_lo:out_hi], rtol=2e-4, atol=2e-6)
+    if params.compute_loss:
+        np.testing.assert_allclose(stats[:, 0].sum(), loss, rtol=1e-5)
+
+
+def test_fused_per_pair_is_bit_identical_with_one_thread_and_a_seed():
+    seqs = ["ACGTTGCAAGGCTTACGATCGATCGGATCCA" * 6, "TTGACCGGTAACGTAGCTAGCATCGAT" * 5]
+    kw = dict(k=3, dim=16, window=5, negative=5, epochs=2, threads=1, progress=False)
+    a = Kmer2Vec(**kw, random_state=5).fit(seqs).embeddings_.vectors
+    b = Kmer2Vec(**kw, random_state=5).fit(seqs).embeddings_.vectors
+    c = Kmer2Vec(**kw, random_state=6).fit(seqs).embeddings_.vectors
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)

@@ -15,6 +15,7 @@ __all__ = ["SgShared6", "SgShared", "SgPairs", "Cbow", "Softmax", "Nce", "PlainN
            "TableNegatives", "Mode",
            "SubwordsSg", "SubwordsSgShared", "SubwordsCbow"]
 __all__ += ["Locked"]
+__all__ += ["SgPairs6"]
 
 
 class SgShared6(NamedTuple):
@@ -33,6 +34,12 @@ class SgPairs(NamedTuple):
     """Skip-gram, k negatives drawn per (context, centre) pair, as word2vec.c."""
 
     code: int = 3
+
+
+class SgPairs6(NamedTuple):
+    """Skip-gram, per-pair negatives, k = 5, plain negatives: the fused path (graphs, k-mers)."""
+
+    code: int = 8
 
 
 class Cbow(NamedTuple):

@@ -22,6 +22,7 @@ from embedkit.engine.modes import (
     Nce,
     PlainNegatives,
     SgPairs,
+    SgPairs6,
     SgShared,
     SgShared6,
     Softmax,
@@ -44,15 +45,16 @@ _NO_NOISE = np.zeros(0, dtype=np.float32)
 
 def kernel_mode(params: KernelParams, tables) -> Mode:
     """The negative-sampling kernel mode for ``params`` and ``tables`` (see :mod:`.modes`)."""
+    plain = plain_tables(tables)
     if not params.sg:
         window = Cbow()
     elif not params.shared_negatives:
-        window = SgPairs()
+        window = SgPairs6() if params.negative == 5 and plain else SgPairs()
     elif params.negative == 5:
         window = SgShared6()
     else:
         window = SgShared()
-    return Mode(window, PlainNegatives() if plain_tables(tables) else TableNegatives())
+    return Mode(window, PlainNegatives() if plain else TableNegatives())
 
 
 @dataclass(frozen=True)

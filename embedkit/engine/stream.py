@@ -29,6 +29,7 @@ from embedkit.engine.modes import (
     Cbow,
     Nce,
     SgPairs,
+    SgPairs6,
     SgShared,
     SgShared6,
     Softmax,
@@ -36,6 +37,7 @@ from embedkit.engine.modes import (
     SubwordsSg,
     SubwordsSgShared,
 )
+from embedkit.engine.pairs import sg_pairs6_window
 from embedkit.engine.params import FASTMATH, KERNEL_OPTIONS, STAT_WORDS, ChunkRun, make_scratch
 from embedkit.engine.sgns import cbow_window, sg6_window, sg_pairs_window, sg_shared_window
 from embedkit.engine.softmax import nce_window, softmax_window
@@ -54,6 +56,7 @@ WINDOWS = {
     SgShared6: sg6_window,
     SgShared: sg_shared_window,
     SgPairs: sg_pairs_window,
+    SgPairs6: sg_pairs6_window,
     Cbow: cbow_window,
     Softmax: softmax_window,
     Nce: nce_window,
