@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import gzip
 import itertools
 
 import numpy as np
 import pytest
 
-from embedkit import FastText
+from embedkit import Embeddings, FastText
 from embedkit.datasets import text_corpus_path
+from embedkit.eval.unseen import drop_words, evaluate_unseen_inflections, inflection_holdout
 from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams
 from embedkit.subwords.fasttext_bin import load_fasttext_bin
 
@@ -46,10 +48,23 @@ def corpus_lines():
         return list(itertools.islice(fh, 60000))
 
 
+# Words the tests below query as known words: never held out (nor used as stems).
+KEEP = {"government", "president", "university", "international", "development", "population",
+        "community", "received", "especially", "between", "company", "banana", "river"}
+
+
 @pytest.fixture(scope="module")
-def model(corpus_lines):
+def inflections(corpus_lines):
+    """(word, stem) pairs: inflections removed from the training text, stems kept."""
+    counts = collections.Counter(t for line in corpus_lines for t in line.split())
+    return inflection_holdout(counts, n=200, min_count=5, min_stem_count=20, exclude=KEEP)
+
+
+@pytest.fixture(scope="module")
+def model(corpus_lines, inflections):
+    train = list(drop_words(corpus_lines, [w for w, _ in inflections]))
     return FastText(dim=64, epochs=3, min_count=3, buckets=50_000, random_state=0,
-                    progress=False, threads=2, tokenizer="split").fit(corpus_lines)
+                    progress=False, threads=2, tokenizer="split").fit(train)
 
 
 def test_unseen_word_is_the_mean_of_its_ngram_rows(model):
@@ -88,6 +103,22 @@ def test_misspellings_find_their_word_and_random_ngrams_do_not(model):
     assert _hits(control) <= 1
     assert emb.similarity("presidnet", "president") > control.similarity("presidnet",
                                                                          "president")
+
+
+def test_unseen_inflections_find_their_stem(model, inflections):
+    """Inflections never seen in training (their stems were): the stem is a near neighbour."""
+    emb = model.embeddings_
+    assert len(inflections) == 200 and not any(w in emb for w, _ in inflections)
+    res = evaluate_unseen_inflections(emb, inflections)
+    assert res.coverage == 1.0 and res.hits_at_10 >= 0.25, res  # measured 0.4
+    assert res.mean_cosine > res.mean_cosine_other + 0.2, res
+    rng = np.random.default_rng(0)
+    control = SubwordEmbeddings(emb.vectors, emb.index_to_key,
+                                ngram_vectors=rng.permutation(emb.ngram_vectors), minn=3, maxn=6)
+    bad = evaluate_unseen_inflections(control, inflections)
+    assert bad.hits_at_10 <= 0.02 and bad.median_rank > 1000, bad
+    plain = evaluate_unseen_inflections(Embeddings(emb.vectors, emb.index_to_key), inflections)
+    assert plain.coverage == 0.0 and plain.hits_at_10 == 0.0 and plain.median_rank == np.inf
 
 
 def test_word_pairs_answer_oov_from_ngrams(model):
