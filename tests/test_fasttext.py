@@ -242,6 +242,71 @@ def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
         main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])
 
 
+def _init_vectors(words, dim=8, seed=1):
+    rng = np.random.default_rng(seed)
+    return Embeddings(rng.normal(size=(len(words), dim)).astype(np.float32), words)
+
+
+INIT_SENTS = [["the", "cat", "sat", "on", "a", "mat"], ["the", "dog", "ran"]] * 30
+
+
+def test_init_sets_word_vectors_ngrams_start_fresh():
+    init = _init_vectors(["cat", "dog", "zebra"])
+    kw = dict(dim=8, min_count=1, epochs=1, buckets=300, random_state=0, progress=False,
+              threads=1, subsample=0, lr=1e-9, min_lr=1e-10)  # (almost) no training
+    m = FastText(init=init, **kw).fit(INIT_SENTS)
+    fresh = FastText(**kw).fit(INIT_SENTS)
+    emb = m.embeddings_
+    for w in ("cat", "dog"):  # the word vector (row mean) is init's vector
+        np.testing.assert_allclose(emb[w], init[w], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(emb.ngram_vectors, fresh.embeddings_.ngram_vectors)
+    np.testing.assert_array_equal(emb["the"], fresh.embeddings_["the"])
+    assert m.get_params()["init"] is init
+    trained = FastText(init=init, **{**kw, "lr": 0.05, "epochs": 3}).fit(INIT_SENTS)
+    assert np.isfinite(trained.embeddings_.vectors).all()
+    assert not np.allclose(trained.embeddings_["cat"], init["cat"])
+
+
+def test_init_bad_input():
+    kw = dict(dim=8, min_count=1, epochs=1, buckets=300, progress=False, threads=1)
+    with pytest.raises(ValueError, match="dimension"):
+        FastText(init=_init_vectors(["cat"], dim=5), **kw).fit(INIT_SENTS)
+    with pytest.raises(ValueError, match="no token"):
+        FastText(init=_init_vectors(["zebra"]), **kw).fit(INIT_SENTS)
+    bad = _init_vectors(["cat", "dog"])
+    bad.vectors[1, 2] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        FastText(init=bad, **kw).fit(INIT_SENTS)
+    with pytest.raises(ValueError, match="freeze_init"):
+        FastText(init=_init_vectors(["cat"]), freeze_init=True, **kw).fit(INIT_SENTS)
+    with pytest.raises(TypeError, match="init must be"):
+        FastText(init=42, **kw).fit(INIT_SENTS)
+
+
+def test_cli_init_with_subwords(tmp_path, capsys):
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on a mat\nthe dog ran\n" * 30)
+    vec = tmp_path / "init.vec"
+    _init_vectors(["cat", "dog", "zebra"]).save_word2vec_format(vec)
+    out = tmp_path / "ft.npz"
+    base = ["--subwords", "3", "5", "--buckets", "300", "--dim", "8", "--epochs", "1",
+            "--min-count", "1", "--no-progress", "--seed", "0", "--threads", "1"]
+    assert main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+                 "--lr", "1e-9", "--min-lr", "1e-10", *base]) == 0
+    emb = SubwordEmbeddings.load(out)
+    np.testing.assert_allclose(emb["cat"], Embeddings.load_word2vec_format(vec)["cat"],
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(SystemExit, match="--freeze-init"):
+        main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+              "--freeze-init", *base])
+    capsys.readouterr()
+    assert main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+                 *[("6" if a == "8" else a) for a in base]]) == 1
+    assert "dimension" in capsys.readouterr().err
+
+
 class _Record:
     def __init__(self):
         self.seen = []
