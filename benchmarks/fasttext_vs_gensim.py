@@ -21,9 +21,9 @@ training corpus** for every model:
   over *all* pairs with an unanswered pair at cosine 0 (Bojanowski et al.'s null vector).
 * unseen inflections: 300 inflections/derivations (``governments``, ``played``) whose stem
   (``government``, ``play``) occurs >= 50 times and stays, chosen by
-  :func:`~embedkit.eval.unseen.inflection_holdout` (no word of the eval files is held out or
-  used as a stem). Hits@10: the stem is among the 10 vocabulary words nearest to the unseen
-  word's vector; median rank of the stem.
+  :func:`~embedkit.eval.unseen.inflection_holdout` ordered by fastText's hash (no word of
+  the eval files is held out or used as a stem). Hits@10: the stem is among the 10
+  vocabulary words nearest to the unseen word's vector; median rank of the stem.
 
 WS353/SimLex/analogy are scored on the words each model saw, as ``Embeddings.evaluate_*`` do.
 """
@@ -241,8 +241,10 @@ def main() -> None:
 
         src = str(datasets.text_corpus_path())
     counts = write_corpus(src, "", set(), args.max_lines)
+    from embedkit.subwords import ft_hash
+
     inflections = inflection_holdout(counts, n=300, min_count=10, min_stem_count=50,
-                                     exclude=eval_words())
+                                     exclude=eval_words(), key=ft_hash)  # fastText's hash
     infl_path = Path(tmp) / "inflections.json"
     infl_path.write_text(json.dumps(inflections))
     write_corpus(src, corpus, held | {w for w, _ in inflections}, args.max_lines)

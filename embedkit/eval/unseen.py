@@ -21,13 +21,12 @@ raises ``KeyError`` for a word it has not trained, a
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from embedkit.subwords.hashing import ft_hash
 
 __all__ = [
     "INFLECTION_SUFFIXES",
@@ -48,14 +47,15 @@ _BLOCK = 256  # query rows scored against the vocabulary at a time
 def inflection_holdout(counts: Mapping[str, int], n: int = 300, *, min_count: int = 5,
                        min_stem_count: int = 20, min_stem_length: int = 4,
                        suffixes: Sequence[str] = INFLECTION_SUFFIXES,
-                       exclude: Collection[str] = (), seed: int = 0) -> list[tuple[str, str]]:
+                       exclude: Collection[str] = (), seed: int = 0,
+                       key: Callable[[str], int] | None = None) -> list[tuple[str, str]]:
     """Pick ``(word, stem)`` pairs: a word to hold out and its stem, which stays in the corpus.
 
     ``word == stem + suffix`` for a suffix of ``suffixes``; both are alphabetic, the word
     occurs at least ``min_count`` times (it would be in a model's vocabulary) and the stem at
     least ``min_stem_count`` times. No chosen word is another pair's stem, no stem is chosen
     twice and no word of ``exclude`` is held out or used as a stem. The choice is deterministic:
-    candidates are ordered by fastText's hash of the word mixed with ``seed``.
+    candidates are ordered by ``key(f"{seed}:{word}")`` (default: its CRC-32).
 
     Parameters
     ----------
@@ -76,6 +76,7 @@ def inflection_holdout(counts: Mapping[str, int], n: int = 300, *, min_count: in
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     excluded = set(exclude)
+    order = key or (lambda s: zlib.crc32(s.encode()))
     candidates = []
     for word, c in counts.items():
         if c < min_count or not word.isalpha() or word in excluded:
@@ -84,7 +85,7 @@ def inflection_holdout(counts: Mapping[str, int], n: int = 300, *, min_count: in
             stem = word[:-len(suf)]
             if (word.endswith(suf) and len(stem) >= min_stem_length and stem not in excluded
                     and counts.get(stem, 0) >= min_stem_count):
-                candidates.append((ft_hash(f"{seed}:{word}"), word, stem))
+                candidates.append((order(f"{seed}:{word}"), word, stem))
                 break  # the first (shortest) suffix that leaves a frequent stem
     candidates.sort()
     chosen: list[tuple[str, str]] = []
