@@ -23,7 +23,10 @@ training corpus** for every model:
   (``government``, ``play``) occurs >= 50 times and stays, chosen by
   :func:`~embedkit.eval.unseen.inflection_holdout` ordered by fastText's hash (no word of
   the eval files is held out or used as a stem). Hits@10: the stem is among the 10
-  vocabulary words nearest to the unseen word's vector; median rank of the stem.
+  vocabulary words nearest to the unseen word's vector; median rank of the stem. Agreement:
+  the Spearman correlation between the unseen word's cosines to the 2,000 most frequent
+  words and the same word's cosines in a reference Word2Vec trained on the *full* text
+  (where it was seen); "(stem's vector)" uses the model's stem vector instead.
 
 WS353/SimLex/analogy are scored on the words each model saw, as ``Embeddings.evaluate_*`` do.
 """
@@ -80,7 +83,7 @@ def _vmhwm_mb() -> float:
     return float("nan")
 
 
-def _quality(emb, inflections) -> dict:
+def _quality(emb, inflections, reference) -> dict:
     """Scores of ``emb`` (an Embeddings, or a SubwordEmbeddings answering unseen words)."""
     import numpy as np
 
@@ -93,12 +96,14 @@ def _quality(emb, inflections) -> dict:
                simlex=seen.evaluate_word_pairs(sl).spearman,
                analogy=seen.evaluate_analogies(analogies).accuracy)
     hp = evaluate_heldout_pairs(emb, _pairs(), held_out_words())
-    inf = evaluate_unseen_inflections(emb, [tuple(p) for p in inflections])
+    inf = evaluate_unseen_inflections(emb, [tuple(p) for p in inflections], reference=reference)
     out.update(rare_pairs=hp.n_heldout, rare_coverage=hp.coverage,
                rare_spearman=hp.spearman_heldout, all_pairs_spearman=hp.spearman_all,
                infl_words=inf.n_words, infl_coverage=inf.coverage, infl_hits10=inf.hits_at_10,
                infl_hits1=inf.hits_at_1, infl_median_rank=inf.median_rank,
-               infl_cosine=inf.mean_cosine, infl_cosine_other=inf.mean_cosine_other)
+               infl_cosine=inf.mean_cosine, infl_cosine_other=inf.mean_cosine_other,
+               infl_agreement=inf.agreement, infl_agreement_stem=inf.agreement_stem,
+               infl_n_agreement=inf.n_agreement)
     return out
 
 
@@ -109,11 +114,27 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _reference(corpus: str):
+    """The reference model (trained with the held-out words) next to ``corpus``, or None."""
+    from embedkit import Embeddings
+
+    path = Path(corpus).parent / "reference.npz"
+    return Embeddings.load(path) if path.exists() else None
+
+
 def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: int,
         inflections: list | None) -> dict:
     """Train one model; ``inflections`` None skips the quality evaluation."""
     common = dict(dim=100, window=5, negative=5, min_count=5, subsample=1e-3, lr=0.025,
                   min_lr=1e-4, epochs=epochs, threads=threads)
+    if lib == "reference":  # Word2Vec on the full text (``corpus``): held-out words seen
+        import embedkit
+
+        ref = embedkit.Word2Vec(random_state=seed, progress=False, tokenizer="split",
+                                compute_loss=False, **common).fit(corpus)
+        ref.embeddings_.save(Path(corpus).parent / "reference.npz")
+        return dict(lib=lib, train=ref.training_seconds_)
+    reference = _reference(corpus) if inflections is not None else None
     if lib == "gensim":
         import numpy as np
         from gensim.models import FastText as G
@@ -136,7 +157,7 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: in
                                 minn=3, maxn=6)
         for w in ("goverment", "unseenwordxyz", "naïveté"):
             np.testing.assert_allclose(emb[w], wv[w], rtol=1e-4, atol=1e-6)
-        q = _quality(emb, inflections) if inflections is not None else {}
+        q = _quality(emb, inflections, reference) if inflections is not None else {}
         return dict(lib=lib, seed=seed, train=train, cpu=cpu, vocab=t1 - t0,
                     raw_words=model.corpus_total_words * epochs, trained_words=None,
                     rss_fit=rss_fit, rss=_vmhwm_mb(), **q)
@@ -155,7 +176,7 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: in
                 **common, **extra).fit(corpus)
     cpu = _cpu() - c0
     rss_fit = _vmhwm_mb()
-    q = _quality(model.embeddings_, inflections) if inflections is not None else {}
+    q = _quality(model.embeddings_, inflections, reference) if inflections is not None else {}
     return dict(lib=lib, seed=seed, train=model.training_seconds_, cpu=cpu,
                 vocab=model.vocab_seconds_,
                 trained_words=sum(s.trained_words for s in model.epoch_stats_),
@@ -249,6 +270,15 @@ def main() -> None:
     infl_path.write_text(json.dumps(inflections))
     write_corpus(src, corpus, held | {w for w, _ in inflections}, args.max_lines)
     print(f"{len(inflections)} unseen inflections, e.g. {inflections[:8]}", flush=True)
+    if not args.speed_only:  # the reference for the inflections: Word2Vec on the full text
+        full = str(Path(tmp) / "full" / "corpus.txt")
+        Path(full).parent.mkdir()
+        write_corpus(src, full, set(), args.max_lines)
+        subprocess.run([sys.executable, __file__, "--worker", "reference", "--corpus", full,
+                        "--epochs", str(args.epochs), "--threads", str(args.threads),
+                        "--seeds", "0", "--speed-only"], check=True, capture_output=True)
+        (Path(full).parent / "reference.npz").replace(Path(tmp) / "reference.npz")
+        Path(full).unlink()
     runs: dict[str, list[dict]] = {}
     for seed in args.seeds:
         for lib in args.libs:
@@ -287,14 +317,16 @@ def main() -> None:
     if args.speed_only:
         return
     print("\n| model | WS353 | SimLex | analogy | held-out pairs: coverage | Spearman | "
-          "all pairs, OOV at 0 | unseen inflections: coverage | stem hits@10 | median rank |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "all pairs, OOV at 0 | unseen inflections: coverage | stem hits@10 | median rank | "
+          "agreement with reference | (stem's vector) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for lib, (m, sd) in stats.items():
         print(f"| {lib} | {_fmt(m, sd, 'ws353')} | {_fmt(m, sd, 'simlex')} | "
               f"{_fmt(m, sd, 'analogy')} | {m['rare_coverage']:.2f} of {m['rare_pairs']:.0f} | "
               f"{_fmt(m, sd, 'rare_spearman')} | {_fmt(m, sd, 'all_pairs_spearman')} | "
               f"{m['infl_coverage']:.2f} of {m['infl_words']:.0f} | {_fmt(m, sd, 'infl_hits10')} | "
-              f"{_fmt(m, sd, 'infl_median_rank', '.0f')} |")
+              f"{_fmt(m, sd, 'infl_median_rank', '.0f')} | {_fmt(m, sd, 'infl_agreement')} | "
+              f"{_fmt(m, sd, 'infl_agreement_stem')} |")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ their n-grams alone.
 * :func:`inflection_holdout` picks inflections and derivations (``governments``, ``played``,
   ``quickly``) whose stem (``government``, ``play``, ``quick``) stays in the corpus, and
   :func:`evaluate_unseen_inflections` ranks the stem among the model's whole vocabulary by
-  cosine to the unseen word's vector (hits@k, median rank).
+  cosine to the unseen word's vector (hits@k, median rank). Any subword model, even an
+  untrained one, puts an inflection near its stem (they share n-gram rows), so it also
+  measures *agreement with a reference model that saw the word*: the Spearman correlation,
+  over the most frequent words, between the unseen word's cosines in the model and the word's
+  cosines in the reference (rotation-free; an untrained model scores ~0).
 * :func:`evaluate_heldout_pairs` scores word-pair judgements (WordSim-353, SimLex-999, ...)
   whose pairs contain held-out words: coverage, Spearman over the answered held-out pairs, and
   Spearman over *all* pairs with an unanswerable pair counted at cosine 0 (Bojanowski et al.
@@ -137,6 +141,15 @@ class UnseenInflectionResult:
         Mean cosine between a covered word and its stem (``nan`` when none is covered).
     mean_cosine_other : float
         Mean cosine between a covered word and another pair's stem (the chance level).
+    agreement : float
+        Mean over the covered words the reference knows of the Spearman correlation between
+        the word's cosines to the ``n_frequent`` most frequent words in the model and in the
+        reference (``nan`` without a reference).
+    agreement_stem : float
+        The same with the model's vector of the *stem* in place of the word's (what backing
+        off to a known stem would give).
+    n_agreement : int
+        Words in the agreement means.
     """
 
     n_words: int
@@ -146,6 +159,9 @@ class UnseenInflectionResult:
     median_rank: float
     mean_cosine: float
     mean_cosine_other: float
+    agreement: float = math.nan
+    agreement_stem: float = math.nan
+    n_agreement: int = 0
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -153,7 +169,8 @@ def _unit(m: np.ndarray) -> np.ndarray:
     return m / np.where(norms > 0, norms, 1.0)
 
 
-def evaluate_unseen_inflections(embeddings: Any, pairs: Sequence[tuple[str, str]]
+def evaluate_unseen_inflections(embeddings: Any, pairs: Sequence[tuple[str, str]], *,
+                                reference: Any = None, n_frequent: int = 2000
                                 ) -> UnseenInflectionResult:
     """Rank each held-out word's stem among the vocabulary by cosine to the word's vector.
 
@@ -163,6 +180,11 @@ def evaluate_unseen_inflections(embeddings: Any, pairs: Sequence[tuple[str, str]
         The model trained *without* the held-out words (see :func:`drop_words`).
     pairs : sequence of (word, stem)
         From :func:`inflection_holdout`; pairs whose stem is not in the vocabulary are skipped.
+    reference : Embeddings, optional
+        A model trained on the text *with* the held-out words (e.g. Word2Vec on the full
+        corpus), for :attr:`UnseenInflectionResult.agreement`.
+    n_frequent : int
+        How many of the model's most frequent words (first keys) the agreement uses.
 
     Returns
     -------
@@ -195,12 +217,43 @@ def evaluate_unseen_inflections(embeddings: Any, pairs: Sequence[tuple[str, str]
         # chance level: the stem of the next pair (a fixed derangement)
         other += sims[np.arange(len(idx)), stem_rows[(np.array(idx) + 1) % len(pairs)]].tolist()
     n = len(pairs)
+    agree = _agreement(embeddings, reference, [(pairs[i], vecs[i]) for i in covered],
+                       n_frequent) if reference is not None else (math.nan, math.nan, 0)
     return UnseenInflectionResult(
         n_words=n, coverage=len(covered) / n,
         hits_at_1=float(np.mean(ranks <= 1)), hits_at_10=float(np.mean(ranks <= 10)),
         median_rank=float(np.median(ranks)),
         mean_cosine=float(np.mean(cos)) if cos else math.nan,
-        mean_cosine_other=float(np.mean(other)) if other else math.nan)
+        mean_cosine_other=float(np.mean(other)) if other else math.nan,
+        agreement=agree[0], agreement_stem=agree[1], n_agreement=agree[2])
+
+
+def _agreement(embeddings: Any, reference: Any, items: list, n_frequent: int
+               ) -> tuple[float, float, int]:
+    """Mean Spearman of the cosine profiles (word, and stem) against the reference's word."""
+    from scipy.stats import spearmanr
+
+    ref_index = reference.key_to_index
+    held = {w for (w, _s), _v in items}
+    common = [k for k in embeddings.index_to_key if k in ref_index and k not in held]
+    common = common[:n_frequent]
+    if len(common) < 3:
+        raise ValueError("the model and the reference share fewer than 3 words")
+    mine = _unit(np.asarray(embeddings.vectors)[[embeddings.key_to_index[k] for k in common]]
+                 .astype(np.float64))
+    ref_m = _unit(np.asarray(reference.vectors)[[ref_index[k] for k in common]]
+                  .astype(np.float64))
+    word, stem = [], []
+    for (w, s), v in items:
+        if w not in ref_index:
+            continue
+        truth = ref_m @ np.asarray(reference.vectors[ref_index[w]], dtype=np.float64)
+        word.append(spearmanr(mine @ v, truth).statistic)
+        sv = np.asarray(embeddings.vectors[embeddings.key_to_index[s]], dtype=np.float64)
+        stem.append(spearmanr(mine @ sv, truth).statistic)
+    if not word:
+        return math.nan, math.nan, 0
+    return float(np.mean(word)), float(np.mean(stem)), len(word)
 
 
 @dataclass(frozen=True)
