@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from embedkit import Embeddings, FastText
+from embedkit import Embeddings, FastText, Word2Vec
 from embedkit.datasets import text_corpus_path
 from embedkit.eval.unseen import drop_words, evaluate_unseen_inflections, inflection_holdout
 from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams
@@ -105,20 +105,33 @@ def test_misspellings_find_their_word_and_random_ngrams_do_not(model):
                                                                          "president")
 
 
-def test_unseen_inflections_find_their_stem(model, inflections):
-    """Inflections never seen in training (their stems were): the stem is a near neighbour."""
+def test_unseen_inflections_find_their_stem_and_meaning(model, inflections, corpus_lines):
+    """Inflections never seen in training (their stems were): the stem is a near neighbour,
+    and the word's cosines agree with those of a model that saw it (an untrained model's
+    n-grams also put the stem near, but agree with nothing)."""
     emb = model.embeddings_
     assert len(inflections) == 200 and not any(w in emb for w, _ in inflections)
-    res = evaluate_unseen_inflections(emb, inflections)
-    assert res.coverage == 1.0 and res.hits_at_10 >= 0.25, res  # measured 0.4
+    ref = Word2Vec(dim=64, epochs=3, min_count=3, random_state=0, progress=False, threads=2,
+                   tokenizer="split").fit(corpus_lines).embeddings_  # saw every word
+    res = evaluate_unseen_inflections(emb, inflections, reference=ref)
+    assert res.coverage == 1.0 and res.hits_at_10 >= 0.4, res  # measured 0.63
     assert res.mean_cosine > res.mean_cosine_other + 0.2, res
+    assert res.n_agreement >= 150 and res.agreement >= 0.3, res  # measured 0.42
     rng = np.random.default_rng(0)
-    control = SubwordEmbeddings(emb.vectors, emb.index_to_key,
-                                ngram_vectors=rng.permutation(emb.ngram_vectors), minn=3, maxn=6)
-    bad = evaluate_unseen_inflections(control, inflections)
-    assert bad.hits_at_10 <= 0.02 and bad.median_rank > 1000, bad
-    plain = evaluate_unseen_inflections(Embeddings(emb.vectors, emb.index_to_key), inflections)
+    permuted = SubwordEmbeddings(emb.vectors, emb.index_to_key,
+                                 ngram_vectors=rng.permutation(emb.ngram_vectors), minn=3,
+                                 maxn=6)
+    bad = evaluate_unseen_inflections(permuted, inflections, reference=ref)
+    assert bad.hits_at_10 <= 0.02 and bad.median_rank > 1000 and bad.agreement < 0.2, bad
+    untrained = FastText(dim=64, epochs=1, min_count=3, buckets=50_000, random_state=0,
+                         progress=False, threads=2, tokenizer="split", lr=1e-9, min_lr=1e-10,
+                         ).fit(list(drop_words(corpus_lines, [w for w, _ in inflections])))
+    bad = evaluate_unseen_inflections(untrained.embeddings_, inflections, reference=ref)
+    assert bad.agreement < 0.1, bad  # measured 0.01 (its hits@10 is high: shared n-grams)
+    plain = evaluate_unseen_inflections(Embeddings(emb.vectors, emb.index_to_key), inflections,
+                                        reference=ref)
     assert plain.coverage == 0.0 and plain.hits_at_10 == 0.0 and plain.median_rank == np.inf
+    assert np.isnan(plain.agreement) and plain.n_agreement == 0
 
 
 def test_word_pairs_answer_oov_from_ngrams(model):
