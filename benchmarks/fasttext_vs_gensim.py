@@ -134,7 +134,6 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: in
                                 compute_loss=False, **common).fit(corpus)
         ref.embeddings_.save(Path(corpus).parent / "reference.npz")
         return dict(lib=lib, train=ref.training_seconds_)
-    reference = _reference(corpus) if inflections is not None else None
     if lib == "gensim":
         import numpy as np
         from gensim.models import FastText as G
@@ -157,7 +156,7 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: in
                                 minn=3, maxn=6)
         for w in ("goverment", "unseenwordxyz", "naïveté"):
             np.testing.assert_allclose(emb[w], wv[w], rtol=1e-4, atol=1e-6)
-        q = _quality(emb, inflections, reference) if inflections is not None else {}
+        q = _quality(emb, inflections, _reference(corpus)) if inflections is not None else {}
         return dict(lib=lib, seed=seed, train=train, cpu=cpu, vocab=t1 - t0,
                     raw_words=model.corpus_total_words * epochs, trained_words=None,
                     rss_fit=rss_fit, rss=_vmhwm_mb(), **q)
@@ -176,7 +175,8 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: in
                 **common, **extra).fit(corpus)
     cpu = _cpu() - c0
     rss_fit = _vmhwm_mb()
-    q = _quality(model.embeddings_, inflections, reference) if inflections is not None else {}
+    q = {} if inflections is None else _quality(model.embeddings_, inflections,
+                                                _reference(corpus))
     return dict(lib=lib, seed=seed, train=model.training_seconds_, cpu=cpu,
                 vocab=model.vocab_seconds_,
                 trained_words=sum(s.trained_words for s in model.epoch_stats_),
