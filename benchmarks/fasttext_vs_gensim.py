@@ -3,25 +3,42 @@
 Usage::
 
     nice python benchmarks/fasttext_vs_gensim.py [--corpus PATH] [--epochs 5] [--buckets N]
+        [--seeds 1 2 3] [--libs embedkit-ft gensim ...]
 
 Settings (all models): skip-gram, dim 100, window 5, negative 5, min_count 5, subsample 1e-3,
 lr 0.025 -> 1e-4, 2 threads; FastText: minn 3, maxn 6, the same ``--buckets`` (default
 500,000, embedkit's default) for both libraries. Each model trains in its own subprocess
-(peak RSS is its own: VmHWM).
+(peak RSS is its own: VmHWM, read right after training and again after the evaluation).
+Each seed trains every model once (the models interleaved); the table gives mean and
+standard deviation over the seeds.
 
-Rare and unseen words: a fixed sample of 1 in 4 of the WordSim-353 / SimLex-999 words
-(every word whose fastText hash is 0 mod 4; a deterministic choice) is **removed from the
-training corpus** for every model. "Unseen pairs" are the WS353 + SimLex pairs with such a
-word (plus pairs with a word rarer than min_count): Word2Vec cannot answer them (coverage
-column); the FastText models answer from n-grams. WS353/SimLex/analogy are scored on the
-remaining (seen) vocabulary exactly as ``Embeddings.evaluate_*`` do for both libraries.
+Rare and unseen words (``embedkit.eval.unseen``); both held-out sets are **removed from the
+training corpus** for every model:
+
+* held-out pairs: a fixed sample of 1 in 4 of the WordSim-353 / SimLex-999 words (every word
+  whose fastText hash is 0 mod 4) is dropped. Over the WS353 + SimLex pairs with such a word
+  (or a word rarer than min_count): coverage and Spearman of the answered ones; and Spearman
+  over *all* pairs with an unanswered pair at cosine 0 (Bojanowski et al.'s null vector).
+* unseen inflections: 300 inflections/derivations (``governments``, ``played``) whose stem
+  (``government``, ``play``) occurs >= 50 times and stays, chosen by
+  :func:`~embedkit.eval.unseen.inflection_holdout` ordered by fastText's hash (no word of
+  the eval files is held out or used as a stem). Hits@10: the stem is among the 10
+  vocabulary words nearest to the unseen word's vector; median rank of the stem. Agreement:
+  the Spearman correlation between the unseen word's cosines to the 2,000 most frequent
+  words and the same word's cosines in a reference Word2Vec trained on the *full* text
+  (where it was seen); "(stem's vector)" uses the model's stem vector instead.
+
+WS353/SimLex/analogy are scored on the words each model saw, as ``Embeddings.evaluate_*`` do.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import gzip
 import json
+import math
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +49,8 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 sys.path.insert(0, str(HERE))
 from text_vs_gensim import eval_paths  # noqa: E402  (one place for the eval files)
+
+LIBS = ("embedkit-ft", "gensim", "embedkit-ft-pairs", "embedkit-w2v")
 
 
 def _pairs():
@@ -47,6 +66,16 @@ def held_out_words() -> set[str]:
     return {w for a, b, _ in _pairs() for w in (a, b) if ft_hash(w) % 4 == 0}
 
 
+def eval_words() -> set[str]:
+    """Every word of the WS353, SimLex and analogy files (never an inflection held out)."""
+    analogies, _, _ = eval_paths()
+    words = {w for a, b, _ in _pairs() for w in (a, b)}
+    opener = gzip.open if str(analogies).endswith(".gz") else open
+    with opener(analogies, "rt") as fh:
+        words |= {w.lower() for line in fh if not line.startswith(":") for w in line.split()}
+    return words
+
+
 def _vmhwm_mb() -> float:
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
@@ -54,34 +83,27 @@ def _vmhwm_mb() -> float:
     return float("nan")
 
 
-def _quality(get, known, dim) -> dict:
-    """Scores with ``get(word) -> vector or None`` (None: cannot answer)."""
+def _quality(emb, inflections, reference) -> dict:
+    """Scores of ``emb`` (an Embeddings, or a SubwordEmbeddings answering unseen words)."""
     import numpy as np
-    from scipy.stats import spearmanr
 
     from embedkit import Embeddings
+    from embedkit.eval.unseen import evaluate_heldout_pairs, evaluate_unseen_inflections
 
     analogies, ws, sl = eval_paths()
-    out = {}
-    words = sorted(known)
-    seen = Embeddings(np.vstack([get(w) for w in words]), words)
-    out["ws353"] = seen.evaluate_word_pairs(ws).spearman
-    out["simlex"] = seen.evaluate_word_pairs(sl).spearman
-    out["analogy"] = seen.evaluate_analogies(analogies).accuracy
-    held = held_out_words()
-    rare = [(a, b, s) for a, b, s in _pairs() if a in held or b in held
-            or a not in known or b not in known]
-    sims, gold = [], []
-    for a, b, s in rare:
-        va, vb = get(a), get(b)
-        if va is None or vb is None:
-            continue
-        den = float(np.linalg.norm(va) * np.linalg.norm(vb)) or 1.0
-        sims.append(float(va @ vb) / den)
-        gold.append(s)
-    out["rare_pairs"] = len(rare)
-    out["rare_coverage"] = len(sims) / max(len(rare), 1)
-    out["rare_spearman"] = float(spearmanr(sims, gold).statistic) if len(sims) > 2 else None
+    seen = Embeddings(np.asarray(emb.vectors), list(emb.index_to_key))
+    out = dict(ws353=seen.evaluate_word_pairs(ws).spearman,
+               simlex=seen.evaluate_word_pairs(sl).spearman,
+               analogy=seen.evaluate_analogies(analogies).accuracy)
+    hp = evaluate_heldout_pairs(emb, _pairs(), held_out_words())
+    inf = evaluate_unseen_inflections(emb, [tuple(p) for p in inflections], reference=reference)
+    out.update(rare_pairs=hp.n_heldout, rare_coverage=hp.coverage,
+               rare_spearman=hp.spearman_heldout, all_pairs_spearman=hp.spearman_all,
+               infl_words=inf.n_words, infl_coverage=inf.coverage, infl_hits10=inf.hits_at_10,
+               infl_hits1=inf.hits_at_1, infl_median_rank=inf.median_rank,
+               infl_cosine=inf.mean_cosine, infl_cosine_other=inf.mean_cosine_other,
+               infl_agreement=inf.agreement, infl_agreement_stem=inf.agreement_stem,
+               infl_n_agreement=inf.n_agreement)
     return out
 
 
@@ -92,35 +114,52 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-_NO_QUALITY = dict(ws353=float("nan"), simlex=float("nan"), analogy=float("nan"), rare_pairs=0,
-                   rare_coverage=float("nan"), rare_spearman=None)
+def _reference(corpus: str):
+    """The reference model (trained with the held-out words) next to ``corpus``, or None."""
+    from embedkit import Embeddings
+
+    path = Path(corpus).parent / "reference.npz"
+    return Embeddings.load(path) if path.exists() else None
 
 
-def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int,
-        quality: bool = True) -> dict:
+def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int, seed: int,
+        inflections: list | None) -> dict:
+    """Train one model; ``inflections`` None skips the quality evaluation."""
     common = dict(dim=100, window=5, negative=5, min_count=5, subsample=1e-3, lr=0.025,
                   min_lr=1e-4, epochs=epochs, threads=threads)
+    if lib == "reference":  # Word2Vec on the full text (``corpus``): held-out words seen
+        import embedkit
+
+        ref = embedkit.Word2Vec(random_state=seed, progress=False, tokenizer="split",
+                                compute_loss=False, **common).fit(corpus)
+        ref.embeddings_.save(Path(corpus).parent / "reference.npz")
+        return dict(lib=lib, train=ref.training_seconds_)
     if lib == "gensim":
+        import numpy as np
         from gensim.models import FastText as G
         from gensim.models.word2vec import LineSentence
 
+        from embedkit.subwords import SubwordEmbeddings
+
         model = G(vector_size=100, window=5, negative=5, min_count=5, sample=1e-3,
                   alpha=0.025, min_alpha=1e-4, sg=1, min_n=3, max_n=6, bucket=buckets,
-                  workers=threads, seed=1)
+                  workers=threads, seed=seed)
         t0 = time.perf_counter()
         model.build_vocab(LineSentence(corpus))
         t1, c1 = time.perf_counter(), _cpu()
         model.train(LineSentence(corpus), total_examples=model.corpus_count, epochs=epochs)
         train, cpu = time.perf_counter() - t1, _cpu() - c1
-        effective = model.corpus_total_words  # raw; gensim's effective count is logged only
-        eff = getattr(model, "_ek_effective", None)
+        rss_fit = _vmhwm_mb()
         wv = model.wv
-        known = set(wv.key_to_index)
-        q = _quality(lambda w: wv[w] if (w in known or wv.get_vector(w).any()) else None,
-                     known, 100) if quality else _NO_QUALITY
-        trained = eff if eff is not None else None
-        return dict(lib=lib, train=train, cpu=cpu, vocab=t1 - t0, raw_words=effective * epochs,
-                    trained_words=trained, rss=_vmhwm_mb(), **q)
+        # gensim's model as a SubwordEmbeddings: same hash, unseen word = mean of its n-grams
+        emb = SubwordEmbeddings(wv.vectors, list(wv.index_to_key), ngram_vectors=wv.vectors_ngrams,
+                                minn=3, maxn=6)
+        for w in ("goverment", "unseenwordxyz", "naïveté"):
+            np.testing.assert_allclose(emb[w], wv[w], rtol=1e-4, atol=1e-6)
+        q = _quality(emb, inflections, _reference(corpus)) if inflections is not None else {}
+        return dict(lib=lib, seed=seed, train=train, cpu=cpu, vocab=t1 - t0,
+                    raw_words=model.corpus_total_words * epochs, trained_words=None,
+                    rss_fit=rss_fit, rss=_vmhwm_mb(), **q)
     import embedkit
 
     ft = lib.startswith("embedkit-ft")
@@ -132,26 +171,17 @@ def run(lib: str, corpus: str, epochs: int, buckets: int, threads: int,
     warm = {**extra, "buckets": 10} if extra else {}
     cls(dim=8, min_count=1, epochs=1, progress=False, **warm).fit(["a b c a b"])
     c0 = _cpu()  # includes the vocabulary pass (one thread, ~1-2 s): conservative
-    model = cls(random_state=1, progress=False, tokenizer="split", compute_loss=False,
+    model = cls(random_state=seed, progress=False, tokenizer="split", compute_loss=False,
                 **common, **extra).fit(corpus)
     cpu = _cpu() - c0
-    emb = model.embeddings_
-    known = set(emb.key_to_index)
-
-    def get(w):
-        if w in known:
-            return emb[w]
-        if extra:
-            try:
-                return emb[w]
-            except KeyError:
-                return None
-        return None
-
-    q = _quality(get, known, 100) if quality else _NO_QUALITY
-    return dict(lib=lib, train=model.training_seconds_, cpu=cpu, vocab=model.vocab_seconds_,
+    rss_fit = _vmhwm_mb()
+    q = {} if inflections is None else _quality(model.embeddings_, inflections,
+                                                _reference(corpus))
+    return dict(lib=lib, seed=seed, train=model.training_seconds_, cpu=cpu,
+                vocab=model.vocab_seconds_,
                 trained_words=sum(s.trained_words for s in model.epoch_stats_),
-                raw_words=sum(s.raw_words for s in model.epoch_stats_), rss=_vmhwm_mb(), **q)
+                raw_words=sum(s.raw_words for s in model.epoch_stats_), rss_fit=rss_fit,
+                rss=_vmhwm_mb(), **q)
 
 
 def gensim_effective(log_text: str) -> int | None:
@@ -162,23 +192,39 @@ def gensim_effective(log_text: str) -> int | None:
     return int(m[-1]) if m else None
 
 
-def _median_row(rs: list[dict]) -> dict:
-    """Per key, the median over the repeats (quality is deterministic up to threads)."""
-    import statistics
-
-    out = dict(rs[0])
+def _stats(rs: list[dict]) -> tuple[dict, dict]:
+    """Per numeric key, the mean and standard deviation over the seeds."""
+    mean, sd = dict(rs[0]), {}
     for k, v in rs[0].items():
-        vals = [r[k] for r in rs]
+        vals = [r.get(k) for r in rs]
         if isinstance(v, (int, float)) and not isinstance(v, bool) and None not in vals:
-            out[k] = statistics.median(vals)
-    return out
+            mean[k] = statistics.fmean(vals)
+            finite = len(vals) > 1 and all(math.isfinite(v) for v in vals)
+            sd[k] = statistics.stdev(vals) if finite else 0.0  # inf: an unanswered rank
+    return mean, sd
 
 
-def filtered_corpus(src: str, held: set[str], dst: str) -> None:
+def write_corpus(src: str, dst: str, held: set[str], max_lines: int | None) -> collections.Counter:
+    """``src`` minus ``held`` (first ``max_lines`` lines) to ``dst``; the counts of ``src``."""
+    from embedkit.eval.unseen import drop_words
+
     opener = gzip.open if src.endswith(".gz") else open
-    with opener(src, "rt") as fin, open(dst, "w") as fout:
-        for line in fin:
-            fout.write(" ".join(t for t in line.split() if t not in held) + "\n")
+    with opener(src, "rt") as fin:
+        lines = [line for i, line in enumerate(fin) if max_lines is None or i < max_lines]
+    counts: collections.Counter = collections.Counter()
+    for line in lines:
+        counts.update(line.split())
+    if dst:
+        with open(dst, "w") as fout:
+            fout.writelines(line + "\n" for line in drop_words(lines, held))
+    return counts
+
+
+def _fmt(mean: dict, sd: dict, key: str, spec: str = ".3f") -> str:
+    v = mean.get(key)
+    if v is None or v != v:
+        return "n/a"
+    return f"{v:{spec}} ± {sd[key]:{spec}}" if sd.get(key) else f"{v:{spec}}"
 
 
 def main() -> None:
@@ -188,9 +234,11 @@ def main() -> None:
     ap.add_argument("--buckets", type=int, default=500_000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--inflections", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--speed-only", action="store_true", help="skip the quality evaluation")
-    ap.add_argument("--repeats", type=int, default=1,
-                    help="run the models this many times, interleaved (medians are printed)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1],
+                    help="train every model once per seed, interleaved (mean ± sd printed)")
+    ap.add_argument("--libs", nargs="+", default=list(LIBS), choices=LIBS)
     ap.add_argument("--max-lines", type=int, default=None,
                     help="use only the first N lines of the corpus (a documented subset)")
     args = ap.parse_args()
@@ -199,9 +247,12 @@ def main() -> None:
 
         if args.worker == "gensim":
             logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+        infl = None if args.speed_only else json.loads(Path(args.inflections).read_text())
         print(json.dumps(run(args.worker, args.corpus, args.epochs, args.buckets,
-                             args.threads, quality=not args.speed_only)))
+                             args.threads, args.seeds[0], infl)))
         return
+    from embedkit.eval.unseen import inflection_holdout
+
     tmp = tempfile.mkdtemp()
     corpus = str(Path(tmp) / "corpus.txt")
     held = held_out_words()
@@ -210,17 +261,32 @@ def main() -> None:
         from embedkit import datasets
 
         src = str(datasets.text_corpus_path())
-    filtered_corpus(src, held, corpus)
-    if args.max_lines:
-        lines = open(corpus).readlines()[:args.max_lines]
-        open(corpus, "w").writelines(lines)
+    counts = write_corpus(src, "", set(), args.max_lines)
+    from embedkit.subwords import ft_hash
+
+    inflections = inflection_holdout(counts, n=300, min_count=10, min_stem_count=50,
+                                     exclude=eval_words(), key=ft_hash)  # fastText's hash
+    infl_path = Path(tmp) / "inflections.json"
+    infl_path.write_text(json.dumps(inflections))
+    write_corpus(src, corpus, held | {w for w, _ in inflections}, args.max_lines)
+    print(f"{len(inflections)} unseen inflections, e.g. {inflections[:8]}", flush=True)
+    if not args.speed_only:  # the reference for the inflections: Word2Vec on the full text
+        full = str(Path(tmp) / "full" / "corpus.txt")
+        Path(full).parent.mkdir()
+        write_corpus(src, full, set(), args.max_lines)
+        subprocess.run([sys.executable, __file__, "--worker", "reference", "--corpus", full,
+                        "--epochs", str(args.epochs), "--threads", str(args.threads),
+                        "--seeds", "0", "--speed-only"], check=True, capture_output=True)
+        (Path(full).parent / "reference.npz").replace(Path(tmp) / "reference.npz")
+        Path(full).unlink()
     runs: dict[str, list[dict]] = {}
-    for rep in range(args.repeats):
-        for lib in ("embedkit-ft", "gensim", "embedkit-ft-pairs", "embedkit-w2v"):
+    for seed in args.seeds:
+        for lib in args.libs:
             cmd = [sys.executable, __file__, "--worker", lib, "--corpus", corpus, "--epochs",
                    str(args.epochs), "--buckets", str(args.buckets), "--threads",
-                   str(args.threads)] + (["--speed-only"] if args.speed_only else [])
-            p = subprocess.run(cmd, capture_output=True, text=True)
+                   str(args.threads), "--seeds", str(seed), "--inflections", str(infl_path)]
+            p = subprocess.run(cmd + (["--speed-only"] if args.speed_only else []),
+                               capture_output=True, text=True)
             if p.returncode:
                 sys.exit(p.stderr[-3000:])
             r = json.loads(p.stdout.strip().splitlines()[-1])
@@ -228,30 +294,39 @@ def main() -> None:
                 r["trained_words"] = gensim_effective(p.stderr)
             r["words_per_s"] = (r["trained_words"] or 0) / r["train"]
             r["words_per_cpu_s"] = (r["trained_words"] or 0) / r["cpu"]
-            r["repeat"] = rep
             runs.setdefault(lib, []).append(r)
             print(json.dumps(r), flush=True)
-    rows = [_median_row(rs) for rs in runs.values()]
-    gs = rows[1]["words_per_s"]
-    if args.repeats > 1:
-        print("\nper repeat, embedkit-ft / gensim words/s: " + ", ".join(
-            f"{a['words_per_s'] / b['words_per_s']:.2f}x"
-            for a, b in zip(runs["embedkit-ft"], runs["gensim"], strict=True)))
-        print("per repeat, embedkit-ft-pairs / gensim words/s: " + ", ".join(
-            f"{a['words_per_s'] / b['words_per_s']:.2f}x"
-            for a, b in zip(runs["embedkit-ft-pairs"], runs["gensim"], strict=True)))
-        print(f"medians of {args.repeats} interleaved runs; words per CPU-second: " + ", ".join(
-            f"{r['lib']} {r['words_per_cpu_s']:,.0f}" for r in rows))
-    print(f"\ncorpus {src} minus {len(held)} held-out words; {args.epochs} epochs, "
-          f"{args.buckets} buckets, {args.threads} threads\n")
-    print("| model | effective words/s | ratio vs gensim FT | train s | WS353 | SimLex | "
-          "analogy | unseen/rare pairs: coverage | Spearman | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        rs = "n/a" if r["rare_spearman"] is None else f"{r['rare_spearman']:.3f}"
-        print(f"| {r['lib']} | {r['words_per_s']:,.0f} | {r['words_per_s'] / gs:.2f}x | "
-              f"{r['train']:.1f} | {r['ws353']:.3f} | {r['simlex']:.3f} | {r['analogy']:.3f} | "
-              f"{r['rare_coverage']:.2f} of {r['rare_pairs']} | {rs} | {r['rss']:.0f} |")
+    stats = {lib: _stats(rs) for lib, rs in runs.items()}
+    if "gensim" in runs and len(args.seeds) > 1:
+        for lib in runs:
+            if lib != "gensim":
+                print(f"per seed, {lib} / gensim words/s: " + ", ".join(
+                    f"{a['words_per_s'] / b['words_per_s']:.2f}x"
+                    for a, b in zip(runs[lib], runs["gensim"], strict=True)))
+    print(f"\ncorpus {src} minus {len(held)} held-out pair words and {len(inflections)} "
+          f"inflections; {args.epochs} epochs, {args.buckets} buckets, {args.threads} threads, "
+          f"seeds {args.seeds}\n")
+    gs = stats["gensim"][0]["words_per_s"] if "gensim" in stats else float("nan")
+    print("| model | effective words/s | vs gensim | words per CPU-s | train s | "
+          "peak RSS MB (fit / +eval) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for lib, (m, _sd) in stats.items():
+        print(f"| {lib} | {m['words_per_s']:,.0f} | {m['words_per_s'] / gs:.2f}x | "
+              f"{m['words_per_cpu_s']:,.0f} | {m['train']:.1f} | "
+              f"{m['rss_fit']:.0f} / {m['rss']:.0f} |")
+    if args.speed_only:
+        return
+    print("\n| model | WS353 | SimLex | analogy | held-out pairs: coverage | Spearman | "
+          "all pairs, OOV at 0 | unseen inflections: coverage | stem hits@10 | median rank | "
+          "agreement with reference | (stem's vector) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for lib, (m, sd) in stats.items():
+        print(f"| {lib} | {_fmt(m, sd, 'ws353')} | {_fmt(m, sd, 'simlex')} | "
+              f"{_fmt(m, sd, 'analogy')} | {m['rare_coverage']:.2f} of {m['rare_pairs']:.0f} | "
+              f"{_fmt(m, sd, 'rare_spearman')} | {_fmt(m, sd, 'all_pairs_spearman')} | "
+              f"{m['infl_coverage']:.2f} of {m['infl_words']:.0f} | {_fmt(m, sd, 'infl_hits10')} | "
+              f"{_fmt(m, sd, 'infl_median_rank', '.0f')} | {_fmt(m, sd, 'infl_agreement')} | "
+              f"{_fmt(m, sd, 'infl_agreement_stem')} |")
 
 
 if __name__ == "__main__":

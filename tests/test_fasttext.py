@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import gzip
 import itertools
 
 import numpy as np
 import pytest
 
-from embedkit import FastText
+from embedkit import Embeddings, FastText, Word2Vec
 from embedkit.datasets import text_corpus_path
+from embedkit.eval.unseen import drop_words, evaluate_unseen_inflections, inflection_holdout
 from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams
 from embedkit.subwords.fasttext_bin import load_fasttext_bin
 
@@ -46,10 +48,23 @@ def corpus_lines():
         return list(itertools.islice(fh, 60000))
 
 
+# Words the tests below query as known words: never held out (nor used as stems).
+KEEP = {"government", "president", "university", "international", "development", "population",
+        "community", "received", "especially", "between", "company", "banana", "river"}
+
+
 @pytest.fixture(scope="module")
-def model(corpus_lines):
+def inflections(corpus_lines):
+    """(word, stem) pairs: inflections removed from the training text, stems kept."""
+    counts = collections.Counter(t for line in corpus_lines for t in line.split())
+    return inflection_holdout(counts, n=200, min_count=5, min_stem_count=20, exclude=KEEP)
+
+
+@pytest.fixture(scope="module")
+def model(corpus_lines, inflections):
+    train = list(drop_words(corpus_lines, [w for w, _ in inflections]))
     return FastText(dim=64, epochs=3, min_count=3, buckets=50_000, random_state=0,
-                    progress=False, threads=2, tokenizer="split").fit(corpus_lines)
+                    progress=False, threads=2, tokenizer="split").fit(train)
 
 
 def test_unseen_word_is_the_mean_of_its_ngram_rows(model):
@@ -88,6 +103,35 @@ def test_misspellings_find_their_word_and_random_ngrams_do_not(model):
     assert _hits(control) <= 1
     assert emb.similarity("presidnet", "president") > control.similarity("presidnet",
                                                                          "president")
+
+
+def test_unseen_inflections_find_their_stem_and_meaning(model, inflections, corpus_lines):
+    """Inflections never seen in training (their stems were): the stem is a near neighbour,
+    and the word's cosines agree with those of a model that saw it (an untrained model's
+    n-grams also put the stem near, but agree with nothing)."""
+    emb = model.embeddings_
+    assert len(inflections) == 200 and not any(w in emb for w, _ in inflections)
+    ref = Word2Vec(dim=64, epochs=3, min_count=3, random_state=0, progress=False, threads=2,
+                   tokenizer="split").fit(corpus_lines).embeddings_  # saw every word
+    res = evaluate_unseen_inflections(emb, inflections, reference=ref)
+    assert res.coverage == 1.0 and res.hits_at_10 >= 0.4, res  # measured 0.63
+    assert res.mean_cosine > res.mean_cosine_other + 0.2, res
+    assert res.n_agreement >= 150 and res.agreement >= 0.3, res  # measured 0.42
+    rng = np.random.default_rng(0)
+    permuted = SubwordEmbeddings(emb.vectors, emb.index_to_key,
+                                 ngram_vectors=rng.permutation(emb.ngram_vectors), minn=3,
+                                 maxn=6)
+    bad = evaluate_unseen_inflections(permuted, inflections, reference=ref)
+    assert bad.hits_at_10 <= 0.02 and bad.median_rank > 1000 and bad.agreement < 0.2, bad
+    untrained = FastText(dim=64, epochs=1, min_count=3, buckets=50_000, random_state=0,
+                         progress=False, threads=2, tokenizer="split", lr=1e-9, min_lr=1e-10,
+                         ).fit(list(drop_words(corpus_lines, [w for w, _ in inflections])))
+    bad = evaluate_unseen_inflections(untrained.embeddings_, inflections, reference=ref)
+    assert bad.agreement < 0.1, bad  # measured 0.01 (its hits@10 is high: shared n-grams)
+    plain = evaluate_unseen_inflections(Embeddings(emb.vectors, emb.index_to_key), inflections,
+                                        reference=ref)
+    assert plain.coverage == 0.0 and plain.hits_at_10 == 0.0 and plain.median_rank == np.inf
+    assert np.isnan(plain.agreement) and plain.n_agreement == 0
 
 
 def test_word_pairs_answer_oov_from_ngrams(model):
@@ -209,6 +253,71 @@ def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
     assert "cat" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="--subwords"):
         main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])
+
+
+def _init_vectors(words, dim=8, seed=1):
+    rng = np.random.default_rng(seed)
+    return Embeddings(rng.normal(size=(len(words), dim)).astype(np.float32), words)
+
+
+INIT_SENTS = [["the", "cat", "sat", "on", "a", "mat"], ["the", "dog", "ran"]] * 30
+
+
+def test_init_sets_word_vectors_ngrams_start_fresh():
+    init = _init_vectors(["cat", "dog", "zebra"])
+    kw = dict(dim=8, min_count=1, epochs=1, buckets=300, random_state=0, progress=False,
+              threads=1, subsample=0, lr=1e-9, min_lr=1e-10)  # (almost) no training
+    m = FastText(init=init, **kw).fit(INIT_SENTS)
+    fresh = FastText(**kw).fit(INIT_SENTS)
+    emb = m.embeddings_
+    for w in ("cat", "dog"):  # the word vector (row mean) is init's vector
+        np.testing.assert_allclose(emb[w], init[w], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(emb.ngram_vectors, fresh.embeddings_.ngram_vectors)
+    np.testing.assert_array_equal(emb["the"], fresh.embeddings_["the"])
+    assert m.get_params()["init"] is init
+    trained = FastText(init=init, **{**kw, "lr": 0.05, "epochs": 3}).fit(INIT_SENTS)
+    assert np.isfinite(trained.embeddings_.vectors).all()
+    assert not np.allclose(trained.embeddings_["cat"], init["cat"])
+
+
+def test_init_bad_input():
+    kw = dict(dim=8, min_count=1, epochs=1, buckets=300, progress=False, threads=1)
+    with pytest.raises(ValueError, match="dimension"):
+        FastText(init=_init_vectors(["cat"], dim=5), **kw).fit(INIT_SENTS)
+    with pytest.raises(ValueError, match="no token"):
+        FastText(init=_init_vectors(["zebra"]), **kw).fit(INIT_SENTS)
+    bad = _init_vectors(["cat", "dog"])
+    bad.vectors[1, 2] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        FastText(init=bad, **kw).fit(INIT_SENTS)
+    with pytest.raises(ValueError, match="freeze_init"):
+        FastText(init=_init_vectors(["cat"]), freeze_init=True, **kw).fit(INIT_SENTS)
+    with pytest.raises(TypeError, match="init must be"):
+        FastText(init=42, **kw).fit(INIT_SENTS)
+
+
+def test_cli_init_with_subwords(tmp_path, capsys):
+    from embedkit.cli import main
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on a mat\nthe dog ran\n" * 30)
+    vec = tmp_path / "init.vec"
+    _init_vectors(["cat", "dog", "zebra"]).save_word2vec_format(vec)
+    out = tmp_path / "ft.npz"
+    base = ["--subwords", "3", "5", "--buckets", "300", "--dim", "8", "--epochs", "1",
+            "--min-count", "1", "--no-progress", "--seed", "0", "--threads", "1"]
+    assert main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+                 "--lr", "1e-9", "--min-lr", "1e-10", *base]) == 0
+    emb = SubwordEmbeddings.load(out)
+    np.testing.assert_allclose(emb["cat"], Embeddings.load_word2vec_format(vec)["cat"],
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(SystemExit, match="--freeze-init"):
+        main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+              "--freeze-init", *base])
+    capsys.readouterr()
+    assert main(["train", "text", str(corpus), "-o", str(out), "--init", str(vec),
+                 *[("6" if a == "8" else a) for a in base]]) == 1
+    assert "dimension" in capsys.readouterr().err
 
 
 class _Record:

@@ -152,9 +152,9 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
     if args.subwords is None:
         model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
     else:
-        if args.init:
-            raise SystemExit("embedkit: --subwords does not combine with --init (continue a "
-                             "--save-model file with --continue instead)")
+        if args.freeze_init:
+            raise SystemExit("embedkit: --freeze-init does not combine with --subwords (a "
+                             "word's vector also moves with the n-gram rows it shares)")
         from embedkit.models.fasttext import FastText
 
         model = fit_or_continue(FastText, _fasttext(args).get_params(), corpus, args)
@@ -303,7 +303,9 @@ def register(sub, train_sub) -> None:
     s.add_argument("--subwords", type=int, nargs=2, metavar=("MINN", "MAXN"), default=None,
                    help="train fastText subword vectors with character n-grams of MINN..MAXN "
                    "characters (e.g. 3 6); unseen words then get vectors. Save to .npz to keep "
-                   "the n-grams (.txt/.vec/.bin keep the word vectors only)")
+                   "the n-grams (.txt/.vec/.bin keep the word vectors only). With --init, the "
+                   "words found in VECTORS start with exactly those word vectors (n-gram rows "
+                   "start fresh; --freeze-init is refused)")
     s.add_argument("--buckets", type=int, default=None,
                    help="n-gram hash buckets with --subwords (default 500000; fastText: 2000000)")
     add_sgns_options(p)

@@ -25,6 +25,14 @@ if TYPE_CHECKING:
         levenshtein_distance,
         reverse_complement_consistency,
     )
+    from embedkit.eval.unseen import (
+        HeldOutPairsResult,
+        UnseenInflectionResult,
+        drop_words,
+        evaluate_heldout_pairs,
+        evaluate_unseen_inflections,
+        inflection_holdout,
+    )
     from embedkit.eval.words import (
         AnalogyResult,
         SimilarityResult,
@@ -60,6 +68,12 @@ _SOURCES = {
     "evaluate_word_pairs": "words",
     "read_analogy_questions": "words",
     "read_word_pairs": "words",
+    "HeldOutPairsResult": "unseen",
+    "UnseenInflectionResult": "unseen",
+    "drop_words": "unseen",
+    "evaluate_heldout_pairs": "unseen",
+    "evaluate_unseen_inflections": "unseen",
+    "inflection_holdout": "unseen",
 }
 
 
@@ -80,15 +94,21 @@ __all__ = [
     "EDGE_OPERATORS",
     "AgreementResult",
     "AnalogyResult",
+    "HeldOutPairsResult",
     "RCConsistencyResult",
     "SimilarityResult",
     "SupportsWordVectors",
+    "UnseenInflectionResult",
     "alignment_score",
     "analogy_scores",
+    "drop_words",
     "edit_distance",
     "evaluate_analogies",
+    "evaluate_heldout_pairs",
     "evaluate_sequence_classification",
+    "evaluate_unseen_inflections",
     "evaluate_word_pairs",
+    "inflection_holdout",
     "kmer_similarity_agreement",
     "levenshtein_distance",
     "link_prediction",

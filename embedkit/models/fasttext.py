@@ -19,13 +19,18 @@ from embedkit.engine.train import (
     padded_dim,
     resolve_threads,
 )
-from embedkit.models.continuing import check_callbacks, run_schedule, with_lr
+from embedkit.models.continuing import check_callbacks, run_schedule, warm_rows, with_lr
 from embedkit.models.word2vec import Word2Vec
 from embedkit.rng import check_random_state
 from embedkit.samplers.base import NegativeSampler
 from embedkit.subwords.fasttext_bin import read_fasttext_bin
 from embedkit.subwords.hashing import subword_table
-from embedkit.subwords.vectors import SubwordEmbeddings, word_rows, word_vectors
+from embedkit.subwords.vectors import (
+    SubwordEmbeddings,
+    init_word_rows,
+    word_rows,
+    word_vectors,
+)
 from embedkit.validation import check_int
 from embedkit.vocab import Vocab
 
@@ -64,6 +69,15 @@ max_sentence_length, batch_words, compute_loss
         N-gram lengths in characters; ``maxn=0`` switches subwords off (plain word vectors).
     buckets : int, default 500000
         Hash buckets of the n-grams (see :data:`DEFAULT_BUCKETS`; fastText uses 2,000,000).
+    init : Embeddings or path, optional
+        Warm start: each vocabulary word found in these vectors (``.npz``, word2vec text or
+        binary, e.g. a fastText ``.vec``) starts with exactly that *word vector*: its own row
+        is set so that the mean of its row and its (freshly initialised) n-gram rows equals
+        the given vector. Output rows come from ``init`` when it has them. N-gram rows start
+        as in a fresh fit.
+    freeze_init : bool, default False
+        Not supported (a word's vector also moves with the n-gram rows it shares); ``True``
+        raises ``ValueError``.
 
     Notes
     -----
@@ -112,6 +126,8 @@ max_sentence_length, batch_words, compute_loss
         tokenizer: None | str | Callable[[str], list[str]] = None,
         max_sentence_length: int | None = None,
         batch_words: int = 100_000,
+        init=None,
+        freeze_init: bool = False,
     ) -> None:
         super().__init__(
             dim=dim, window=window, negative=negative, epochs=epochs, lr=lr, min_lr=min_lr,
@@ -120,7 +136,7 @@ max_sentence_length, batch_words, compute_loss
             shrink_window=shrink_window,
             compute_loss=compute_loss, threads=threads, random_state=random_state,
             progress=progress, tokenizer=tokenizer, max_sentence_length=max_sentence_length,
-            batch_words=batch_words,
+            batch_words=batch_words, init=init, freeze_init=freeze_init,
         )
         self.minn = minn
         self.maxn = maxn
@@ -177,9 +193,31 @@ max_sentence_length, batch_words, compute_loss
         n = len(words)
         W = init_input_rows(config.dim, seed, 0, n + buckets, padded=True)
         C = aligned_zeros(n, padded_dim(config.dim))
+        self._warm_start_words(vocab, (W, C), (minn, maxn, buckets))
         self._train_rows(generator, vocab, sampler, config, seed, (W, C), (minn, maxn, buckets),
                          callbacks=callbacks)
         return self
+
+    def _warm_start_words(self, vocab: Vocab, start: tuple[np.ndarray, np.ndarray],
+                          subwords: tuple[int, int, int]) -> None:
+        """``init``: set the own rows of the words it has so their vectors equal its vectors."""
+        self.lock_ = None
+        if self.freeze_init:
+            raise ValueError("freeze_init=True is not supported by FastText: a word's vector "
+                             "is the mean of its own row and n-gram rows shared with other "
+                             "words, which keep training")
+        if self.init is None:
+            return
+        W, C = start
+        dim = int(self.dim)
+        ids, vecs, ctx, _ = warm_rows(vocab, self.init, dim)
+        if not (np.isfinite(vecs).all() and (ctx is None or np.isfinite(ctx).all())):
+            raise ValueError("init has non-finite (NaN or infinite) vectors")
+        indptr, rows = subword_table([str(w) for w in vocab.index_to_key], *subwords)
+        W[ids, :dim] = init_word_rows(W[:, :dim], indptr, rows, ids, vecs)
+        if ctx is not None:
+            C[ids, :dim] = ctx
+        logger.info("warm start: %d of %d words from init", ids.size, len(vocab))
 
     def _train_rows(self, generator: ContextGenerator, vocab: Vocab, sampler: NegativeSampler,
                     config: EngineConfig, seed: int, start: tuple[np.ndarray, np.ndarray],

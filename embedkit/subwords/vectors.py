@@ -19,7 +19,7 @@ from embedkit._io import atomic_write
 from embedkit.embeddings import Embeddings
 from embedkit.subwords.hashing import ngram_rows
 
-__all__ = ["SubwordEmbeddings", "word_vectors", "word_rows", "is_subword_npz"]
+__all__ = ["SubwordEmbeddings", "word_vectors", "word_rows", "init_word_rows", "is_subword_npz"]
 
 _FORMAT = "embedkit-subwords"
 _GATHER = 1 << 16  # rows gathered at a time when averaging (26 MB at dim 100)
@@ -53,6 +53,25 @@ def word_rows(vectors: np.ndarray, ngram_vectors: np.ndarray, indptr: np.ndarray
     for a in range(0, ng.size, _GATHER):
         p = ng[a:a + _GATHER]
         np.subtract.at(out, owner[p], ngram_vectors[rows[p] - n].astype(np.float64))
+    return out.astype(np.float32)
+
+
+def init_word_rows(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray, ids: np.ndarray,
+                   vectors: np.ndarray) -> np.ndarray:
+    """Own rows for tokens ``ids`` that make their vectors (row means) equal ``vectors``.
+
+    Token t's own row is ``rows[indptr[t]]`` (= t); with the other rows of ``W`` as they are,
+    it must be ``count_t * vector_t`` minus the sum of its n-gram rows.
+    """
+    counts = np.diff(indptr)[ids]
+    out = vectors.astype(np.float64) * counts[:, None]
+    starts = indptr[ids] + 1  # skip the own row
+    owner = np.repeat(np.arange(ids.size), counts - 1)
+    pos = np.repeat(starts - np.cumsum(counts - 1) + (counts - 1), counts - 1) + np.arange(
+        owner.size)
+    for a in range(0, pos.size, _GATHER):
+        p = pos[a:a + _GATHER]
+        np.subtract.at(out, owner[a:a + _GATHER], W[rows[p]].astype(np.float64))
     return out.astype(np.float32)
 
 
