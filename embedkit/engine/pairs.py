@@ -35,22 +35,10 @@ from embedkit.engine.params import (
     LANE_WEIGHT,
     STAT_PAIRS,
 )
-from embedkit.engine.rows import dots6
+from embedkit.engine.rows import centre_row, dots6
 
 __all__ = ["sg_pairs6_window", "pair6_step", "merge_repeats", "update6_pairs", "pair_lanes",
-           "pair_gradients", "centre_row"]
-
-
-@njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
-def centre_row(run, buf, i):
-    """The centre's local output row (``-1`` outside the output block); sets the positive."""
-    w = buf[i]
-    if w < run.params.out_lo or w >= run.params.out_hi:
-        return -1
-    local = w - run.params.out_lo
-    run.scratch.targets[0] = local
-    run.scratch.mask[0] = 1
-    return local
+           "pair_gradients"]
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)

@@ -12,8 +12,9 @@ from numba import njit
 
 from embedkit.engine.params import FASTMATH, LANE_GRAD
 
-__all__ = ["dot", "axpy", "dots6", "dots2", "score_rows", "dots6x2", "score_rows2", "accumulate",
-           "accumulate2", "scatter_add", "gather_add", "update6", "update6x2", "zero_rows"]
+__all__ = ["centre_row", "dot", "axpy", "dots6", "dots2", "score_rows", "dots6x2", "score_rows2",
+           "accumulate", "accumulate2", "scatter_add", "gather_add", "update6", "update6x2",
+           "zero_rows"]
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, inline="always", _nrt=False)
@@ -269,3 +270,14 @@ def zero_rows(A):
             A[r, x] = 0.0
 
 
+@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def centre_row(run, buf, i):
+    """The centre's local output row (``-1`` outside the output block); sets the positive."""
+    w = buf[i]
+    if w < run.params.out_lo or w >= run.params.out_hi:
+        return -1
+    local = w - run.params.out_lo
+    run.scratch.targets[0] = local
+    run.scratch.mask[0] = 1
+    return local

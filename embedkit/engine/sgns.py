@@ -33,6 +33,7 @@ from embedkit.engine.rows import (
     accumulate,
     accumulate2,
     axpy,
+    centre_row,
     dots6,
     dots6x2,
     gather_add,
@@ -137,23 +138,10 @@ def _lane_step(run, a, b, lr, first):
         update6(W, a, C, rows, sc.out_grads, lanes, False)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always", _nrt=False,
-      no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _centre_row(run, buf, i):
-    """The centre's local output row (``-1`` outside the output block); sets the positive."""
-    w = buf[i]
-    if w < run.params.out_lo or w >= run.params.out_hi:
-        return -1
-    local = w - run.params.out_lo
-    run.scratch.targets[0] = local
-    run.scratch.mask[0] = 1
-    return local
-
-
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def sg_pairs_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]``, k fresh negatives for every context."""
-    centre = _centre_row(run, buf, i)
+    centre = centre_row(run, buf, i)
     if centre < 0:
         return
     in_lo = run.params.in_lo
@@ -180,7 +168,7 @@ def _shared_window_start(negatives, buf, i, lo, hi, run):
 
     Returns how many contexts ``scratch.ctx`` holds (0: nothing to train).
     """
-    centre = _centre_row(run, buf, i)
+    centre = centre_row(run, buf, i)
     if centre < 0:
         return 0
     in_lo = run.params.in_lo
