@@ -12,9 +12,11 @@ tracking (gensim's default ``compute_loss=False``; embedkit tracks it by default
 of its training time here).
 
 * embedkit: ``Kmer2Vec(k=6, ...).fit(path)``: bytes -> 2-bit k-mer codes -> engine, three rows:
-  the defaults (Hogwild threads, k negatives per pair, as gensim), ``parallel="blocks"``
-  (threads own disjoint rows, bit-reproducible), and ``shared_negatives=True`` (one set of k
-  negatives per centre window: faster, lower alignment agreement).
+  the defaults (k negatives per pair, as gensim; ``parallel="auto"``, which trains this
+  4,096-row vocabulary in blocks: threads own disjoint rows, bit-reproducible),
+  ``parallel="hogwild"`` (lock-free threads sharing every row, as gensim), and
+  ``shared_negatives=True`` (one set of k negatives per centre window: faster, lower alignment
+  agreement).
 * Python pipeline: read the FASTA with plain Python, upper-case, split on non-ACGT symbols,
   slide k-mer strings ``seq[i:i+6]`` over each piece (dna2vec's fragmenter with k_low = k_high),
   cut into sentences of 10,000 k-mers (gensim's limit) held in a list, then
@@ -84,8 +86,8 @@ def _splice_scores(model) -> dict:
 
 #: embedkit rows: estimator settings beyond the shared ones
 VARIANTS = {
-    "embedkit": dict(parallel="hogwild"),
-    "embedkit-blocks": dict(parallel="blocks"),
+    "embedkit": dict(),
+    "embedkit-hogwild": dict(parallel="hogwild"),
     "embedkit-shared": dict(parallel="hogwild", shared_negatives=True),
 }
 
@@ -184,7 +186,7 @@ def _child(args) -> None:
 
 
 LIBS = (*VARIANTS, "gensim")
-LABELS = {"embedkit": "embedkit (Hogwild)", "embedkit-blocks": "embedkit, parallel='blocks'",
+LABELS = {"embedkit": "embedkit (default)", "embedkit-hogwild": "embedkit, parallel='hogwild'",
           "embedkit-shared": "embedkit, shared neg.", "gensim": "strings + gensim 4.4"}
 
 

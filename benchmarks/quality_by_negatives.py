@@ -43,10 +43,17 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 sys.path.insert(0, str(HERE))
 
-SCHEMES = {"shared": True, "per-pair": False}
-#: graph rows: estimator settings per row (``--full-window`` adds per pair without the
-#: shrinking window, the planted graph's trainer gap; see the README's "Which negatives?")
-GRAPH_SCHEMES = {"shared": dict(shared_negatives=True), "per-pair": dict(shared_negatives=False)}
+#: rows: estimator settings per row. "per-pair" is word2vec.c's scheme with Hogwild threads;
+#: "per-pair, blocks" the same negatives with threads that own disjoint rows (the default of
+#: graphs and k-mers through ``parallel="auto"`` when the vocabulary is small).
+SCHEMES = {"shared": dict(shared_negatives=True, parallel="hogwild"),
+           "per-pair": dict(shared_negatives=False, parallel="hogwild"),
+           "per-pair, blocks": dict(shared_negatives=False, parallel="blocks")}
+#: text rows (shared negatives are Word2Vec's default; blocks only for small vocabularies)
+TEXT_SCHEMES = {"shared": dict(shared_negatives=True, parallel="hogwild"),
+                "per-pair": dict(shared_negatives=False, parallel="hogwild")}
+#: ``--full-window`` adds per pair without the shrinking window, the planted graph's trainer
+#: gap; see the README's "Which negatives?"
 FULL_WINDOW = {"per-pair, full window": dict(shared_negatives=False, shrink_window=False)}
 
 
@@ -121,14 +128,14 @@ def run_graphs(args, tmp: Path) -> None:
     settings = dict(walk_length=20 if args.quick else args.walk_length,
                     walks_per_node=2 if args.quick else args.walks_per_node,
                     window=args.window, dim=args.dim, negative=5)
-    for shared in SCHEMES.values():  # load both windows' kernels before timing
-        Node2Vec(dim=8, walk_length=5, walks_per_node=1, shared_negatives=shared,
-                 threads=args.threads, progress=False).fit([(0, 1), (1, 2)])
+    for scheme_kw in SCHEMES.values():  # load the windows' kernels before timing
+        Node2Vec(dim=8, walk_length=5, walks_per_node=1, **scheme_kw,
+                 threads=args.threads, progress=False).fit([(0, 1), (1, 2), (2, 3)])
     have_pecanpy = not args.skip_peers and Path(args.pecanpy_python).exists()
     for name, edges, labels in _graphs(args.quick, tmp):
         p, q = (0.5, 2.0)
         rows: dict[str, dict[str, list[float]]] = {}
-        schemes = GRAPH_SCHEMES | (FULL_WINDOW if args.full_window else {})
+        schemes = SCHEMES | (FULL_WINDOW if args.full_window else {})
         for scheme, scheme_kw in schemes.items():
             r = rows.setdefault(f"embedkit {scheme}", {"macro-F1": [], "fit (s)": []})
             for seed in range(1, args.seeds + 1):
@@ -170,17 +177,17 @@ def run_kmers(args, tmp: Path) -> None:
     fasta = str(fasta) if fasta.exists() and not args.quick else str(datasets.lambda_genome_path())
     rows: dict[str, dict[str, list[float]]] = {}
     metrics = ["align_rho", "splice_f1", "splice6_f1", "fit (s)"]
-    for shared in SCHEMES.values():
-        Kmer2Vec(k=kb.K, dim=8, shared_negatives=shared, threads=args.threads,
+    for scheme_kw in SCHEMES.values():
+        Kmer2Vec(k=kb.K, dim=8, **scheme_kw, threads=args.threads,
                  progress=False).fit(["ACGTACGTTGCAACGTAGGCTA" * 4])
-    for scheme, shared in SCHEMES.items():
+    for scheme, scheme_kw in SCHEMES.items():
         r = rows.setdefault(f"embedkit {scheme}", {m: [] for m in metrics})
         for seed in range(1, args.seeds + 1):
             t0 = time.perf_counter()
             model = Kmer2Vec(k=kb.K, dim=kb.DIM, window=kb.WINDOW, negative=kb.NEGATIVE,
                              epochs=1, min_count=1, subsample=1e-3, threads=args.threads,
                              random_state=seed, progress=False, compute_loss=False,
-                             shared_negatives=shared).fit(fasta)
+                             **scheme_kw).fit(fasta)
             r["fit (s)"].append(time.perf_counter() - t0)
             for key, val in kb._splice_scores(model).items():
                 r.setdefault(key, []).append(val)
@@ -221,12 +228,12 @@ def run_text(args, tmp: Path) -> None:
     rows: dict[str, dict[str, list[float]]] = {}
     kw = dict(dim=100, window=5, negative=5, epochs=1, min_count=5, threads=args.threads,
               progress=False)
-    for scheme, shared in SCHEMES.items():
-        Word2Vec(**dict(kw, min_count=1), shared_negatives=shared).fit([["a", "b", "c"]])
+    for scheme, scheme_kw in TEXT_SCHEMES.items():
+        Word2Vec(**dict(kw, min_count=1), **scheme_kw).fit([["a", "b", "c"]])
         r = rows.setdefault(f"embedkit {scheme}", {m: [] for m in metrics})
         for seed in range(1, args.seeds + 1):
             t0 = time.perf_counter()
-            model = Word2Vec(**kw, shared_negatives=shared, random_state=seed).fit(sentences)
+            model = Word2Vec(**kw, **scheme_kw, random_state=seed).fit(sentences)
             r["fit (s)"].append(time.perf_counter() - t0)
             for key, val in tb._quality(model.embeddings_).items():
                 if key in metrics:

@@ -302,3 +302,57 @@ def test_blocks_learn_text_as_well_as_hogwild():
     # (3 epochs here: Hogwild 0.338, blocks 0.300; an untrained model scores about 0)
     assert scores["blocks"] > 0.25, scores
     assert scores["blocks"] > scores["hogwild"] - 0.06, scores
+
+
+# ---------------------------------------------------------------------------------------------
+# parallel="auto" (the default): blocks for small vocabularies, Hogwild otherwise
+# ---------------------------------------------------------------------------------------------
+
+
+def _engine_train():
+    import importlib
+
+    return importlib.import_module("embedkit.engine.train")  # the module, not the function
+
+
+def _no_blocks(monkeypatch):
+    engine_train = _engine_train()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parallel='auto' chose blocks")
+
+    monkeypatch.setattr(engine_train, "BlockTrainer", refuse)
+
+
+def test_auto_trains_a_small_vocabulary_in_blocks_bit_for_bit():
+    a = _fit("auto", 2)
+    b = _fit("blocks", 2)
+    np.testing.assert_array_equal(a.embeddings_.vectors, b.embeddings_.vectors)
+    np.testing.assert_array_equal(a.embeddings_.context_vectors, b.embeddings_.context_vectors)
+    assert Kmer2Vec().parallel == "auto" and Word2Vec().parallel == "auto"
+
+
+def test_auto_uses_hogwild_above_the_row_limit(monkeypatch):
+    monkeypatch.setattr(_engine_train(), "AUTO_BLOCK_ROWS", 10)
+    _no_blocks(monkeypatch)
+    m = _fit("auto", 2, epochs=1)  # 4^5 k-mers > 10 rows: Hogwild, no BlockTrainer
+    assert np.isfinite(m.embeddings_.vectors).all()
+    with pytest.raises(AssertionError, match="chose blocks"):
+        _fit("blocks", 2, epochs=1)  # the spy does catch an explicit request
+
+
+def test_auto_falls_back_to_hogwild_where_blocks_cannot_run(monkeypatch):
+    sents, _ = topic_corpus(n_sentences=60, seed=0)
+    kw = dict(dim=8, min_count=1, epochs=1, threads=2, random_state=0, progress=False)
+    base = Word2Vec(**kw).fit(sents)  # a small vocabulary: auto trains in blocks
+    _no_blocks(monkeypatch)
+    # a sampler that scores the whole vocabulary, CBOW: explicit blocks refuse, auto trains
+    for extra in (dict(sampler="hard"), dict(sg=False)):
+        with pytest.raises(ValueError, match="parallel='blocks'"):
+            Word2Vec(parallel="blocks", **kw, **extra).fit(sents)
+        assert Word2Vec(**kw, **extra).fit(sents).embeddings_ is not None
+    # frozen rows (a warm start with freeze_init) need Hogwild: auto picks it
+    m = Word2Vec(**kw, init=base.embeddings_, freeze_init=True).fit(sents)
+    np.testing.assert_array_equal(m.embeddings_.vectors, base.embeddings_.vectors)
+    with pytest.raises(ValueError, match="parallel must be one of"):
+        Word2Vec(parallel="fastest", **kw).fit(sents)

@@ -15,13 +15,13 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
 
 from embedkit.contexts.base import ContextGenerator, SeqBatch
-from embedkit.engine.blocks import PARALLEL_MODES, BlockTrainer, block_obstacle
+from embedkit.engine.blocks import AUTO_BLOCK_ROWS, PARALLEL_MODES, BlockTrainer, block_obstacle
 from embedkit.engine.objectives import get_objective
 from embedkit.engine.params import (
     N_STATS,
@@ -64,7 +64,7 @@ class EngineConfig:
     compute_loss: bool = True
     chunk_words: int = 10_000
     objective: str = "ns"
-    parallel: str = "hogwild"  # or "blocks" (see embedkit.engine.blocks)
+    parallel: str = "auto"  # "hogwild", "blocks" or "auto" (see embedkit.engine.blocks)
 
 
 @dataclass
@@ -130,13 +130,15 @@ def padded_dim(dim: int) -> int:
     return -(-int(dim) // ROW_ALIGN) * ROW_ALIGN
 
 
-def init_input_rows(dim: int, seed: int, lo: int, hi: int, *, padded: bool = False
-                    ) -> np.ndarray:
-    """Rows ``lo:hi`` of the input-vector initialisation, ``U(-0.5/dim, 0.5/dim)``.
+def init_input_rows(dim: int, seed: int, lo: int, hi: int, *, padded: bool = False,
+                    half_width: float = 0.5) -> np.ndarray:
+    """Rows ``lo:hi`` of the input-vector initialisation, ``U(-a/dim, a/dim)``.
 
-    The values depend only on ``(seed, row)``, however the rows are split, so a distributed
-    worker can build its block alone. With ``padded=True`` the rows are :func:`padded_dim`
-    wide, the extra columns zero. Rows are drawn in blocks: no temporary copy of the matrix.
+    ``a = half_width``: 0.5 is word2vec.c's (and every estimator's but FastText), 1.0 is
+    fastText's and gensim's. The values depend only on ``(seed, row)``, however the rows are
+    split, so a distributed worker can build its block alone. With ``padded=True`` the rows
+    are :func:`padded_dim` wide, the extra columns zero. Rows are drawn in blocks: no
+    temporary copy of the matrix.
     """
     width = padded_dim(dim) if padded else int(dim)
     out = aligned_zeros(hi - lo, width)
@@ -151,6 +153,8 @@ def init_input_rows(dim: int, seed: int, lo: int, hi: int, *, padded: bool = Fal
         block = rng.random((min(hi - lo, a + step) - a, dim), dtype=np.float32)
         block -= np.float32(0.5)
         block /= np.float32(dim)
+        if half_width != 0.5:
+            block *= np.float32(2.0 * half_width)
         out[a:a + block.shape[0], :dim] = block
     return out
 
@@ -323,7 +327,11 @@ def train(
     )
     keep_prob = np.ascontiguousarray(vocab.keep_prob, dtype=np.float32)
     refresh_every = getattr(sampler, "refresh_every", None)
-    blocks = _block_trainer(config, params, tables, refresh_every, vocab, keep_prob, threads)
+    parallel = config.parallel
+    if parallel == "auto" and lock is not None and np.any(lock):
+        parallel = "hogwild"  # frozen rows need Hogwild
+    blocks = _block_trainer(replace(config, parallel=parallel), params, tables, refresh_every,
+                            vocab, keep_prob, threads)
     since_refresh = 0
     history: list[EpochStats] = []
     bar = _progress_bar(progress, words_per_epoch * config.epochs, unit)
@@ -495,20 +503,25 @@ def _block_trainer(config: EngineConfig, params: KernelParams, tables: SamplerTa
     """The in-process block trainer ``config.parallel`` asks for, or ``None`` (Hogwild).
 
     Blocks need more than one thread (one block is the one-thread computation) and a
-    configuration they support (else a ``ValueError`` says why).
+    configuration they support (else a ``ValueError`` says why). ``"auto"`` uses blocks when
+    they can run, negatives are drawn per pair and the vocabulary has at most
+    :data:`~embedkit.engine.blocks.AUTO_BLOCK_ROWS` rows, and Hogwild otherwise.
     """
     if config.parallel not in PARALLEL_MODES:
         raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {config.parallel!r}")
     if config.parallel == "hogwild" or threads < 2:
         return None
     obstacle = block_obstacle(params, config.objective, tables, refresh_every)
+    if config.parallel == "auto" and (obstacle is not None or config.shared_negatives
+                                      or len(vocab) > AUTO_BLOCK_ROWS):
+        return None
     if obstacle is not None:
         raise ValueError(f"parallel='blocks' {obstacle}; use parallel='hogwild'")
     n_blocks = min(threads, len(vocab))
     if n_blocks < 2:
         return None
     logger.info("block training: %d threads own disjoint rows", n_blocks)
-    return BlockTrainer(np.asarray(vocab.counts), keep_prob, tables, params, n_blocks)
+    return BlockTrainer(np.asarray(vocab.counts), keep_prob, tables, params, n_blocks, threads)
 
 
 def _check_tables(tables: SamplerTables, n: int) -> None:

@@ -75,16 +75,19 @@ class Kmer2Vec(SGNSModel):
         Track the exact SGNS loss.
     threads : int or None
         Worker threads (None: all cores).
-    parallel : {"hogwild", "blocks"}, default "hogwild"
+    parallel : {"auto", "hogwild", "blocks"}, default "auto"
         How threads share the model. ``"hogwild"``: every thread updates the shared vectors
-        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into one block
-        per thread and every batch is trained in rounds in which the threads own disjoint rows
+        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into blocks
+        and every batch is trained in rounds in which the threads own disjoint rows
         (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
-        and thread count, and small vocabularies (k-mers) no longer make threads fight over
-        cache lines, at the cost of visiting every window once per block. Skip-gram with a
-        ``unigram``/``uniform`` sampler only.
+        and thread count, and small vocabularies (k-mers, small graphs) no longer make threads
+        fight over cache lines, at the cost of visiting every window once per block. Skip-gram
+        with a ``unigram``/``uniform`` sampler only. ``"auto"``: blocks when they can run,
+        negatives are drawn per pair (``shared_negatives=False``) and the vocabulary has at
+        most 65,536 rows (where Hogwild threads slow each other down), Hogwild otherwise.
     random_state : int, numpy.random.Generator or None
-        Seed; with ``threads=1`` (or ``parallel="blocks"``) runs are bit-identical.
+        Seed; with ``threads=1`` or block training (``parallel="blocks"``, or ``"auto"`` with
+        per-pair negatives on at most 65,536 k-mers, e.g. k <= 8) runs are bit-identical.
     progress : bool, default True
         Progress bar in bases/s.
     objective : {"ns", "nce", "softmax"}, default "ns"
@@ -144,7 +147,7 @@ class Kmer2Vec(SGNSModel):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
-        parallel: str = "hogwild",
+        parallel: str = "auto",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         objective: str = "ns",

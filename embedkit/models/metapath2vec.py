@@ -98,7 +98,7 @@ class Metapath2Vec(SGNS):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
-        parallel: str = "hogwild",
+        parallel: str = "auto",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         node_type: Any = "type",

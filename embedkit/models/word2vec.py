@@ -56,14 +56,16 @@ class Word2Vec(SGNSModel):
         Accumulate the exact SGNS loss (float64, per chunk) into :attr:`loss_history_`.
     threads : int or None
         Worker threads (None: all cores).
-    parallel : {"hogwild", "blocks"}, default "hogwild"
+    parallel : {"auto", "hogwild", "blocks"}, default "auto"
         How threads share the model. ``"hogwild"``: every thread updates the shared vectors
-        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into one block
-        per thread and every batch is trained in rounds in which the threads own disjoint rows
+        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into blocks
+        and every batch is trained in rounds in which the threads own disjoint rows
         (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
-        and thread count, and small vocabularies (k-mers) no longer make threads fight over
-        cache lines, at the cost of visiting every window once per block. Skip-gram with a
-        ``unigram``/``uniform`` sampler only.
+        and thread count, and small vocabularies (k-mers, small graphs) no longer make threads
+        fight over cache lines, at the cost of visiting every window once per block. Skip-gram
+        with a ``unigram``/``uniform`` sampler only. ``"auto"``: blocks when they can run,
+        negatives are drawn per pair (``shared_negatives=False``) and the vocabulary has at
+        most 65,536 rows (where Hogwild threads slow each other down), Hogwild otherwise.
     random_state : int, numpy.random.Generator or None
         Seed. With ``threads=1`` (or ``parallel="blocks"``, any fixed thread count) the same
         seed gives bit-identical vectors; with more Hogwild threads lock-free updates race, so
@@ -121,7 +123,7 @@ class Word2Vec(SGNSModel):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
-        parallel: str = "hogwild",
+        parallel: str = "auto",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         tokenizer: None | str | Callable[[str], list[str]] = None,
