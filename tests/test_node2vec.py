@@ -117,6 +117,17 @@ def test_reproducible_with_one_thread():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
+def test_default_two_threads_are_reproducible_on_a_small_graph():
+    """parallel="auto" trains a small graph's per-pair negatives in blocks: bit-identical."""
+    G = nx.les_miserables_graph()
+    a = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3).fit(G).embeddings_
+    b = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3).fit(G).embeddings_
+    h = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3,
+                 parallel="blocks").fit(G).embeddings_
+    assert np.array_equal(a.vectors, b.vectors)
+    assert np.array_equal(a.vectors, h.vectors)
+
+
 def test_generator_random_state_is_reproducible():
     """Two fits with equal Generators give the same vocabulary (counting pass) and vectors."""
     G = nx.les_miserables_graph()
