@@ -40,11 +40,9 @@ PATHS = {
                 ".fit(GRAPH)",
     "deepwalk": "emb.DeepWalk(dim=16, walk_length=10, walks_per_node=2, **kw).fit(GRAPH)",
     "kmer2vec": "emb.Kmer2Vec(k=4, dim=16, **kw).fit(DNA)",
-    # two threads: the default parallel="auto" trains these small per-pair vocabularies in
+    # two threads: Kmer2Vec's default parallel="auto" trains its small per-pair vocabulary in
     # blocks (the cell kernels compile instead of the Hogwild chunk kernel)
     "kmer2vec-2t": "emb.Kmer2Vec(k=4, dim=16, threads=2, progress=False).fit(DNA)",
-    "node2vec-2t": "emb.Node2Vec(dim=16, p=0.5, q=2.0, walk_length=10, walks_per_node=2, "
-                   "threads=2, progress=False).fit(GRAPH)",
     "kmer2vec-range": "emb.Kmer2Vec(k_range=(3, 5), dim=16, **kw).fit(DNA)",
     "hard": "emb.Word2Vec(dim=16, min_count=1, epochs=1, sampler='hard', **kw).fit(TOKENS)",
     "spelling": "emb.Word2Vec(dim=16, min_count=1, epochs=1, sampler='spelling', **kw)"

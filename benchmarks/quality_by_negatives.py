@@ -25,7 +25,7 @@ Usage::
 
     nice python benchmarks/quality_by_negatives.py [--domains graphs kmers text] [--seeds 3]
         [--quick] [--skip-peers] [--threads 2] [--walk-length 40] [--walks-per-node 4]
-        [--window 5] [--dim 64] [--text-tokens 3000000] [--full-window]
+        [--window 5] [--dim 64] [--text-tokens 3000000] [--shrink-window-rows]
 """
 
 from __future__ import annotations
@@ -43,18 +43,23 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 sys.path.insert(0, str(HERE))
 
-#: rows: estimator settings per row. "per-pair" is word2vec.c's scheme with Hogwild threads;
-#: "per-pair, blocks" the same negatives with threads that own disjoint rows (the default of
-#: graphs and k-mers through ``parallel="auto"`` when the vocabulary is small).
+#: rows: estimator settings per row. "per-pair" is word2vec.c's scheme with Hogwild threads
+#: (the graphs' default); "per-pair, blocks" the same negatives with threads that own disjoint
+#: rows (the k-mers' default, through ``parallel="auto"``).
 SCHEMES = {"shared": dict(shared_negatives=True, parallel="hogwild"),
            "per-pair": dict(shared_negatives=False, parallel="hogwild"),
            "per-pair, blocks": dict(shared_negatives=False, parallel="blocks")}
 #: text rows (shared negatives are Word2Vec's default; blocks only for small vocabularies)
 TEXT_SCHEMES = {"shared": dict(shared_negatives=True, parallel="hogwild"),
                 "per-pair": dict(shared_negatives=False, parallel="hogwild")}
-#: ``--full-window`` adds per pair without the shrinking window, the planted graph's trainer
-#: gap; see the README's "Which negatives?"
-FULL_WINDOW = {"per-pair, full window": dict(shared_negatives=False, shrink_window=False)}
+#: graph rows: the schemes on the graphs' default full window, plus the default with gensim's
+#: shrinking window (``--shrink-window-rows`` adds the schemes with it too)
+GRAPH_SCHEMES = {f"{name}, full window": dict(kw, shrink_window=False)
+                 for name, kw in SCHEMES.items()} | {
+    "per-pair, blocks, shrinking window": dict(shared_negatives=False, parallel="blocks",
+                                               shrink_window=True)}
+SHRINK_ROWS = {f"{name}, shrinking window": dict(kw, shrink_window=True)
+               for name, kw in SCHEMES.items() if name != "per-pair, blocks"}
 
 
 def _mean(xs) -> str:
@@ -135,7 +140,7 @@ def run_graphs(args, tmp: Path) -> None:
     for name, edges, labels in _graphs(args.quick, tmp):
         p, q = (0.5, 2.0)
         rows: dict[str, dict[str, list[float]]] = {}
-        schemes = SCHEMES | (FULL_WINDOW if args.full_window else {})
+        schemes = GRAPH_SCHEMES | (SHRINK_ROWS if args.shrink_window_rows else {})
         for scheme, scheme_kw in schemes.items():
             r = rows.setdefault(f"embedkit {scheme}", {"macro-F1": [], "fit (s)": []})
             for seed in range(1, args.seeds + 1):
@@ -268,8 +273,8 @@ def main(argv=None) -> None:
     ap.add_argument("--window", type=int, default=5, help="graphs' context window")
     ap.add_argument("--dim", type=int, default=64, help="graphs' dimension")
     ap.add_argument("--pecanpy-python", default="/work/venvs/pecanpy/bin/python")
-    ap.add_argument("--full-window", action="store_true",
-                    help="graphs: also per pair with shrink_window=False")
+    ap.add_argument("--shrink-window-rows", action="store_true",
+                    help="graphs: also shared and per pair Hogwild with shrink_window=True")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="ek-negatives-"))
     t0 = time.perf_counter()

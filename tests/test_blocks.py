@@ -329,7 +329,7 @@ def test_auto_trains_a_small_vocabulary_in_blocks_bit_for_bit():
     b = _fit("blocks", 2)
     np.testing.assert_array_equal(a.embeddings_.vectors, b.embeddings_.vectors)
     np.testing.assert_array_equal(a.embeddings_.context_vectors, b.embeddings_.context_vectors)
-    assert Kmer2Vec().parallel == "auto" and Word2Vec().parallel == "auto"
+    assert Kmer2Vec().parallel == "auto" and Word2Vec().parallel == "hogwild"
 
 
 def test_auto_uses_hogwild_above_the_row_limit(monkeypatch):
@@ -343,16 +343,18 @@ def test_auto_uses_hogwild_above_the_row_limit(monkeypatch):
 
 def test_auto_falls_back_to_hogwild_where_blocks_cannot_run(monkeypatch):
     sents, _ = topic_corpus(n_sentences=60, seed=0)
-    kw = dict(dim=8, min_count=1, epochs=1, threads=2, random_state=0, progress=False)
-    base = Word2Vec(**kw).fit(sents)  # a small vocabulary: auto trains in blocks
+    kw = dict(dim=8, min_count=1, epochs=1, threads=2, random_state=0, progress=False,
+              parallel="auto")
+    base = Word2Vec(**kw, shared_negatives=False).fit(sents)  # small, per pair: blocks
     _no_blocks(monkeypatch)
     # a sampler that scores the whole vocabulary, CBOW: explicit blocks refuse, auto trains
     for extra in (dict(sampler="hard"), dict(sg=False)):
         with pytest.raises(ValueError, match="parallel='blocks'"):
-            Word2Vec(parallel="blocks", **kw, **extra).fit(sents)
-        assert Word2Vec(**kw, **extra).fit(sents).embeddings_ is not None
+            Word2Vec(**dict(kw, parallel="blocks"), shared_negatives=False, **extra).fit(sents)
+        assert Word2Vec(**kw, shared_negatives=False, **extra).fit(sents).embeddings_ is not None
+    assert Word2Vec(**kw).fit(sents).embeddings_ is not None  # shared negatives: Hogwild
     # frozen rows (a warm start with freeze_init) need Hogwild: auto picks it
-    m = Word2Vec(**kw, init=base.embeddings_, freeze_init=True).fit(sents)
+    m = Word2Vec(**kw, shared_negatives=False, init=base.embeddings_, freeze_init=True).fit(sents)
     np.testing.assert_array_equal(m.embeddings_.vectors, base.embeddings_.vectors)
     with pytest.raises(ValueError, match="parallel must be one of"):
-        Word2Vec(parallel="fastest", **kw).fit(sents)
+        Word2Vec(**dict(kw, parallel="fastest")).fit(sents)

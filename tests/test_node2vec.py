@@ -117,15 +117,27 @@ def test_reproducible_with_one_thread():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
-def test_default_two_threads_are_reproducible_on_a_small_graph():
+def test_auto_two_threads_are_reproducible_on_a_small_graph():
     """parallel="auto" trains a small graph's per-pair negatives in blocks: bit-identical."""
     G = nx.les_miserables_graph()
-    a = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3).fit(G).embeddings_
-    b = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3).fit(G).embeddings_
+    kw = dict(FAST, p=0.5, q=2.0, threads=2, random_state=3, parallel="auto")
+    a = Node2Vec(**kw).fit(G).embeddings_
+    b = Node2Vec(**kw).fit(G).embeddings_
     h = Node2Vec(**FAST, p=0.5, q=2.0, threads=2, random_state=3,
                  parallel="blocks").fit(G).embeddings_
     assert np.array_equal(a.vectors, b.vectors)
     assert np.array_equal(a.vectors, h.vectors)
+
+
+def test_graphs_train_the_full_window_by_default():
+    G = nx.les_miserables_graph()
+    assert Node2Vec().shrink_window is False and DeepWalk().shrink_window is False
+    kw = dict(FAST, threads=1, random_state=3)
+    full = Node2Vec(**kw).fit(G).epoch_stats_[-1].pairs
+    shrink = Node2Vec(**kw, shrink_window=True).fit(G).epoch_stats_[-1].pairs
+    # window 5: every context within 5 against (5 - d + 1) / 5 of those at distance d (5/3
+    # on long walks; less on these 20-node walks, whose ends have fewer contexts)
+    assert 1.3 < full / shrink < 1.7, (full, shrink)
 
 
 def test_generator_random_state_is_reproducible():

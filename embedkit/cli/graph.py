@@ -111,7 +111,7 @@ def register(sub, train_sub) -> None:
     g.add_argument("--walks-per-node", type=int, default=10,
                    help="walks from each node per epoch (default 10)")
     add_sgns_options(p, dim=128, window=10, epochs=1, min_count=1, subsample=1e-3,
-                     shared_negatives=False)
+                     shared_negatives=False, shrink_window=False)
     add_continue_options(p, warm_start=False)
     p.set_defaults(func=_cmd_train_graph)
 

@@ -16,11 +16,12 @@ __all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "lo
 
 def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int = 5,
                      epochs: int = 5, min_count: int = 5, subsample: float = 1e-3,
-                     shared_negatives: bool = True) -> None:
+                     shared_negatives: bool = True, shrink_window: bool = True) -> None:
     """Options shared by every ``train`` command (the engine's parameters).
 
     ``shared_negatives`` is the command's default negative scheme: True (text) draws one set
     of k negatives per centre window, False (graphs, k-mers) k negatives per pair.
+    ``shrink_window`` is its default window: shrinking (text, k-mers) or full (graphs).
     """
     g = p.add_argument_group("SGNS engine")
     g.add_argument("--dim", type=int, default=dim, help="vector size (default %(default)s)")
@@ -44,8 +45,14 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
                    "(default %(default)s)")
     g.add_argument("--ns-exponent", type=float, default=0.75,
                    help="power of the unigram sampler (default %(default)s)")
-    g.add_argument("--no-shrink-window", action="store_true",
-                   help="use the full window for every centre")
+    win = g.add_mutually_exclusive_group()
+    win.add_argument("--shrink-window", dest="shrink_window", action="store_true",
+                     help="draw each centre's window from 1..window, as word2vec"
+                     + (" (default)" if shrink_window else ""))
+    win.add_argument("--no-shrink-window", dest="shrink_window", action="store_false",
+                     help="use the full window for every centre"
+                     + ("" if shrink_window else " (default)"))
+    p.set_defaults(shrink_window=shrink_window)
     neg = g.add_mutually_exclusive_group()
     neg.add_argument("--shared-negatives", dest="shared_negatives", action="store_true",
                      help="one set of k negatives per centre window (faster)"
@@ -69,7 +76,7 @@ def sgns_params(args: argparse.Namespace) -> dict:
         lr=args.lr, min_lr=args.min_lr, min_count=args.min_count,
         max_vocab_size=args.max_vocab_size, subsample=args.subsample, sg=not args.cbow,
         sampler=args.sampler, ns_exponent=args.ns_exponent,
-        shrink_window=not args.no_shrink_window, shared_negatives=bool(args.shared_negatives),
+        shrink_window=bool(args.shrink_window), shared_negatives=bool(args.shared_negatives),
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
         objective=args.objective,
         compute_loss=not args.no_loss,

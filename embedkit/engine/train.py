@@ -64,7 +64,7 @@ class EngineConfig:
     compute_loss: bool = True
     chunk_words: int = 10_000
     objective: str = "ns"
-    parallel: str = "auto"  # "hogwild", "blocks" or "auto" (see embedkit.engine.blocks)
+    parallel: str = "hogwild"  # "blocks" or "auto" (see embedkit.engine.blocks)
 
 
 @dataclass

@@ -95,7 +95,7 @@ class SGNSModel(BaseEstimator):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
-        parallel: str = "auto",
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         objective: str = "ns",

@@ -84,7 +84,9 @@ class Kmer2Vec(SGNSModel):
         fight over cache lines, at the cost of visiting every window once per block. Skip-gram
         with a ``unigram``/``uniform`` sampler only. ``"auto"``: blocks when they can run,
         negatives are drawn per pair (``shared_negatives=False``) and the vocabulary has at
-        most 65,536 rows (where Hogwild threads slow each other down), Hogwild otherwise.
+        most 65,536 rows (where Hogwild threads slow each other down), Hogwild otherwise. On
+        E. coli 6-mers (2 threads) that is 3.1-3.8 s against Hogwild's 4.1-13.8 s, with
+        alignment agreement 0.491 ± 0.001 against 0.489 ± 0.001 (3 seeds).
     random_state : int, numpy.random.Generator or None
         Seed; with ``threads=1`` or block training (``parallel="blocks"``, or ``"auto"`` with
         per-pair negatives on at most 65,536 k-mers, e.g. k <= 8) runs are bit-identical.

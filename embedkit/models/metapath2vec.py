@@ -98,7 +98,7 @@ class Metapath2Vec(SGNS):
         cbow_mean: bool = True,
         compute_loss: bool = True,
         threads: int | None = None,
-        parallel: str = "auto",
+        parallel: str = "hogwild",
         random_state: int | np.random.Generator | None = None,
         progress: bool = True,
         node_type: Any = "type",
