@@ -109,7 +109,8 @@ def pair_gradients(lanes, lr):
         lanes[LANE_GRAD, t] = lr * lanes[LANE_WEIGHT, t] * (label - sig)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def pair6_step(run, cw, lr, neg_scale):
     """One per-pair step for k = 5: fused scores, 8-lane gradients, one fused update pass."""
     W, C, sc = run.W, run.C, run.scratch
@@ -125,7 +126,8 @@ def pair6_step(run, cw, lr, neg_scale):
     update6_pairs(W, cw, C, rows, lanes)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def sg_pairs6_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]``, 5 fresh negatives per context (fused)."""
     centre = centre_row(run, buf, i)

@@ -48,7 +48,8 @@ from embedkit.engine.rows import (
 __all__ = ["sg_pairs_window", "sg_shared_window", "sg6_window", "cbow_window"]
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _pair_step(run, cw, lr, neg_scale, shared):
     """One SGD step for input row ``W[cw]`` against the output rows ``C[targets]``.
 
@@ -138,7 +139,8 @@ def _lane_step(run, a, b, lr, first):
         update6(W, a, C, rows, sc.out_grads, lanes, False)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False,
+      no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def sg_pairs_window(negatives, buf, i, lo, hi, lr, run):
     """Skip-gram updates for centre ``buf[i]``, k fresh negatives for every context."""
     centre = centre_row(run, buf, i)
