@@ -213,10 +213,11 @@ def test_quality_on_bundled_corpus_and_a_shuffled_control(tmp_path):
     2 Hogwild threads, not bit-reproducible: five runs of this call scored WordSim-353
     0.357-0.362-0.365 (min-median-max, standard deviation 0.003; threshold 0.30), analogy
     accuracy 0.079-0.079-0.083 (sd 0.0016; threshold 0.06), 4451 answered every time. Of the
-    8 demo analogies, eleven runs got 7 right six times and 8 five times: the capital one
-    (caracas : venezuela :: lisbon : ?) flips to rank 2 in about half the runs, the other
-    seven were right in all eleven. The minimum seen is 7, so the test allows two misses
-    (>= 6): it fails when two of the seven stable ones go wrong together, never seen.
+    8 demo analogies (list of 5 December 2026), eight runs got 8 right five times and 7 three
+    times: the capital one (paris : france :: madrid : ?) flips in some runs, the other seven
+    were right in all eight (with the earlier caracas : venezuela :: lisbon : ?, eleven runs:
+    it flipped in about half). The minimum seen is 7, so the test allows two misses (>= 6): it
+    fails when two of the seven stable ones go wrong together, never seen.
     """
     spearman, accuracy, answered, demo_right = _quality(datasets.text_corpus_path(), epochs=5,
                                                         demo=True)

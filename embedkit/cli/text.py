@@ -224,7 +224,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 #: Analogies the demo shows: each answered right (top 1 of the whole vocabulary, 3CosAdd) by
-#: all of 5 seeds with the demo's settings (python benchmarks/demo_analogies.py). On the
+#: all of 5 seeds with the demo's settings (python benchmarks/demo_analogies.py --seeds 0 1 2 3
+#: 4, rerun 5 December 2026: caracas/lisbon and france/mexico were not stable and were swapped
+#: for paris/madrid and germany/mexico). On the
 #: bundled corpus the Google set's capital-world questions score 2%, currency 0%, family 20%,
 #: comparatives 23%, nationality adjectives 6%.
 DEMO_ANALOGIES = (
@@ -232,10 +234,10 @@ DEMO_ANALOGIES = (
     ("brother", "sister", "he", "she"),
     ("big", "bigger", "high", "higher"),
     ("good", "best", "great", "greatest"),
-    ("france", "french", "mexico", "mexican"),
+    ("germany", "german", "mexico", "mexican"),
     ("japan", "japanese", "korea", "korean"),
     ("child", "children", "man", "men"),
-    ("caracas", "venezuela", "lisbon", "portugal"),
+    ("paris", "france", "madrid", "spain"),
 )
 
 
