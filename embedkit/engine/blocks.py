@@ -95,7 +95,7 @@ class BlockTrainer:
     """
 
     def __init__(self, counts: np.ndarray, keep_prob: np.ndarray, tables: SamplerTables,
-                 params: KernelParams, n_blocks: int, threads: int | None = None) -> None:
+                 params: KernelParams, n_blocks: int) -> None:
         noise = alias_probabilities(tables.alias_prob, tables.alias_idx)
         self.plan = plan_blocks(counts, keep_prob, noise, n_blocks)
         self.n_blocks = n_blocks
@@ -115,8 +115,7 @@ class BlockTrainer:
                 self.cell_params[i, j] = params._replace(
                     in_lo=in_lo, in_hi=in_hi, out_lo=out_lo, out_hi=out_hi,
                     neg_scale=float(self.plan.neg_scale[j]))
-        self._pool = ThreadPoolExecutor(min(n_blocks, threads or n_blocks),
-                                        thread_name_prefix="embedkit-block")
+        self._pool = ThreadPoolExecutor(n_blocks, thread_name_prefix="embedkit-block")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -327,11 +327,8 @@ def train(
     )
     keep_prob = np.ascontiguousarray(vocab.keep_prob, dtype=np.float32)
     refresh_every = getattr(sampler, "refresh_every", None)
-    parallel = config.parallel
-    if parallel == "auto" and lock is not None and np.any(lock):
-        parallel = "hogwild"  # frozen rows need Hogwild
-    blocks = _block_trainer(replace(config, parallel=parallel), params, tables, refresh_every,
-                            vocab, keep_prob, threads)
+    blocks = _block_trainer(config, params, tables, refresh_every, vocab, keep_prob, threads,
+                            locked=lock is not None and bool(np.any(lock)))
     since_refresh = 0
     history: list[EpochStats] = []
     bar = _progress_bar(progress, words_per_epoch * config.epochs, unit)
@@ -499,20 +496,21 @@ def _diverged(config: EngineConfig, epoch: int, raw: int, unit: str) -> Floating
 
 def _block_trainer(config: EngineConfig, params: KernelParams, tables: SamplerTables,
                    refresh_every, vocab: Vocab, keep_prob: np.ndarray,
-                   threads: int) -> BlockTrainer | None:
+                   threads: int, *, locked: bool = False) -> BlockTrainer | None:
     """The in-process block trainer ``config.parallel`` asks for, or ``None`` (Hogwild).
 
     Blocks need more than one thread (one block is the one-thread computation) and a
     configuration they support (else a ``ValueError`` says why). ``"auto"`` uses blocks when
-    they can run, negatives are drawn per pair and the vocabulary has at most
-    :data:`~embedkit.engine.blocks.AUTO_BLOCK_ROWS` rows, and Hogwild otherwise.
+    they can run, no row is frozen (``locked``), negatives are drawn per pair and the
+    vocabulary has at most :data:`~embedkit.engine.blocks.AUTO_BLOCK_ROWS` rows, and Hogwild
+    otherwise.
     """
     if config.parallel not in PARALLEL_MODES:
         raise ValueError(f"parallel must be one of {PARALLEL_MODES}, got {config.parallel!r}")
     if config.parallel == "hogwild" or threads < 2:
         return None
     obstacle = block_obstacle(params, config.objective, tables, refresh_every)
-    if config.parallel == "auto" and (obstacle is not None or config.shared_negatives
+    if config.parallel == "auto" and (obstacle is not None or locked or config.shared_negatives
                                       or len(vocab) > AUTO_BLOCK_ROWS):
         return None
     if obstacle is not None:
@@ -521,7 +519,7 @@ def _block_trainer(config: EngineConfig, params: KernelParams, tables: SamplerTa
     if n_blocks < 2:
         return None
     logger.info("block training: %d threads own disjoint rows", n_blocks)
-    return BlockTrainer(np.asarray(vocab.counts), keep_prob, tables, params, n_blocks, threads)
+    return BlockTrainer(np.asarray(vocab.counts), keep_prob, tables, params, n_blocks)
 
 
 def _check_tables(tables: SamplerTables, n: int) -> None:

@@ -80,18 +80,9 @@ class Node2Vec(SGNSModel):
     threads : int or None
         Worker threads (None: all cores).
     parallel : {"hogwild", "blocks", "auto"}, default "hogwild"
-        How threads share the model. ``"hogwild"``: every thread updates the shared vectors
-        without locks (word2vec.c, gensim). ``"blocks"``: the vocabulary is cut into blocks
-        and every batch is trained in rounds in which the threads own disjoint rows
-        (:mod:`embedkit.engine.blocks`): runs are bit-identical for the same ``random_state``
-        and thread count, and small vocabularies (k-mers, small graphs) no longer make threads
-        fight over cache lines, at the cost of visiting every window once per block. Skip-gram
-        with a ``unigram``/``uniform`` sampler only. Blocks draw a cell's negatives from its
-        output block, reweighted: equal in expectation, but on a planted-partition graph
-        macro-F1 was 0.669 ± 0.017 against Hogwild's 0.685 ± 0.012 (10 seeds), so graphs
-        and text default to Hogwild. ``"auto"``: blocks when they can run, negatives are
-        drawn per pair (``shared_negatives=False``) and the vocabulary has at most 65,536
-        rows, Hogwild otherwise (the default of :class:`~embedkit.Kmer2Vec`).
+        How threads share the model; see :class:`embedkit.Word2Vec`. ``"blocks"`` is faster
+        on small graphs and bit-reproducible, but macro-F1 on a planted-partition graph was
+        0.669 ± 0.017 against Hogwild's 0.685 ± 0.012 (10 seeds), so graphs default to Hogwild.
     random_state : int, numpy.random.Generator or None
         Seed. Walks depend only on the seed (never on thread count); with ``threads=1`` (or
         ``parallel="blocks"``) the vectors are bit-identical run to run.
