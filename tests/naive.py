@@ -329,10 +329,10 @@ def subword_train_chunk(W, C, indptr, rows, ids, offsets, s0, s1, word_pos, pos_
                 pairs += len(window_tokens)
                 for r in rows_of(kept[i]):
                     W[r] += neu
-            elif params.sg:
-                h = W[rows_of(kept[i])].mean(axis=0)
+            elif params.sg:  # h moves by the gradient so far after each pair (fastText)
+                h0 = W[rows_of(kept[i])].mean(axis=0)
                 for c in window_tokens:
-                    loss += step(h, c, window_tokens, neu)
+                    loss += step(h0 + neu, c, window_tokens, neu)
                     pairs += 1
                 for r in rows_of(kept[i]):
                     W[r] += neu

@@ -8,7 +8,10 @@ Skip-gram follows fastText's orientation: the centre's input ``h = mean(W[rows(c
 predicts every context's output row, with k negatives drawn per (centre, context) pair. The
 output rows are updated pair by pair; the input gradient ``sum_pairs sum_t g_t u_t`` (the
 gradient with respect to ``h``) is accumulated over the window and added to *each* of the
-centre's rows once the window is done, as fastText and gensim add it to each row.
+centre's rows once the window is done, as fastText and gensim add it to each row. With
+per-pair negatives ``h`` also moves by the gradient after each pair, as fastText's and
+gensim's rows do (they update the rows after every pair); with shared negatives ``h`` stays
+fixed over the window.
 CBOW: ``h`` is the mean over the contexts of their row means, and the gradient with respect to
 ``h`` is added to each row of each context (word2vec.c's convention for CBOW).
 
@@ -51,6 +54,20 @@ def _add_to_rows(table, token, grad, W):
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def _copy_row(src, dst):
+    """``dst[0] = src[0]``."""
+    for x in range(src.shape[1]):
+        dst[0, x] = src[0, x]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def _moved_mean(h0, grad, h):
+    """``h[0] = h0[0] + grad[0]``: the centre's mean after the gradient so far."""
+    for x in range(h.shape[1]):
+        h[0, x] = h0[0, x] + grad[0, x]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
 def _pair(run, target, lr):
     """One (h, target) step with k negatives: C updated now, h's gradient into in_grad."""
     sc = run.scratch
@@ -64,28 +81,39 @@ def _pair(run, target, lr):
     run.acc[STAT_PAIRS] += 1.0
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
-def subword_sg_window(table, negatives, buf, i, lo, hi, lr, run):
-    """Skip-gram: the centre's row mean predicts each context of ``buf[lo:hi]``."""
-    sc = run.scratch
-    centre = buf[i]
-    zero_rows(sc.anchor)
-    if row_mean(table, run.W, centre, sc.anchor, 1.0) == 0 or hi - lo < 2:
-        return
-    zero_rows(sc.in_grad)
-    for j in range(lo, hi):
-        if j == i:
-            continue
-        draw_negatives(negatives, run, buf[j], buf, lo, hi, i)
-        _pair(run, buf[j], lr)
-    _add_to_rows(table, centre, sc.in_grad, run.W)
-
-
 @njit(nogil=True, cache=True, error_model="numpy", forceinline=True, _nrt=False)
 def _prefetch_rows(table, W, token):
     """Start loading the input rows of ``token`` (the next centre) into the cache."""
     for p in range(table.indptr[token], table.indptr[token + 1]):
         prefetch_row(W, table.rows[p])
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
+def subword_sg_window(table, negatives, buf, i, lo, hi, lr, run):
+    """Skip-gram: the centre's row mean predicts each context of ``buf[lo:hi]``.
+
+    As in fastText and gensim, each pair sees the centre's vector moved by the pairs before
+    it: ``h = h0 + g`` with ``g`` the input gradient so far, which is the mean the centre's
+    rows would have if ``g`` were added to each of them after every pair (exactly so when the
+    rows are distinct). The rows themselves get ``g`` once, when the window is done.
+    """
+    sc = run.scratch
+    if i + 1 < hi:
+        _prefetch_rows(table, run.W, buf[i + 1])
+    centre = buf[i]
+    zero_rows(sc.anchor)
+    if row_mean(table, run.W, centre, sc.anchor, 1.0) == 0 or hi - lo < 2:
+        return
+    zero_rows(sc.in_grad)
+    h0 = sc.out_grads  # row 0 keeps the centre's starting mean
+    _copy_row(sc.anchor, h0)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        draw_negatives(negatives, run, buf[j], buf, lo, hi, i)
+        _pair(run, buf[j], lr)
+        _moved_mean(h0, sc.in_grad, sc.anchor)
+    _add_to_rows(table, centre, sc.in_grad, run.W)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH, forceinline=True, _nrt=False)
