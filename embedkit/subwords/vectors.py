@@ -26,15 +26,19 @@ _GATHER = 1 << 16  # rows gathered at a time when averaging (26 MB at dim 100)
 
 
 def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per token, the mean of its rows of ``W`` (``rows[indptr[t]:indptr[t + 1]]``)."""
+    """Per token, the mean of its rows of ``W`` (``rows[indptr[t]:indptr[t + 1]]``).
+
+    One sparse product ``M @ W`` with ``M[t, rows] = 1 / count``: no temporary copy of the
+    gathered rows (``np.add.at`` over them took 2 s for 33k words with 500k buckets; this is
+    ~0.1 s). Sums are float32, ~18 terms a word.
+    """
+    from scipy.sparse import csr_matrix
+
     n = indptr.size - 1
     counts = np.diff(indptr)
-    owner = np.repeat(np.arange(n), counts)
-    out = np.zeros((n, W.shape[1]), dtype=np.float64)
-    for a in range(0, rows.size, _GATHER):  # bounded memory: W[rows] is ~15 rows per word
-        np.add.at(out, owner[a:a + _GATHER], W[rows[a:a + _GATHER]])
-    out /= np.maximum(counts, 1)[:, None]
-    return out.astype(np.float32)
+    weights = np.repeat((1.0 / np.maximum(counts, 1)).astype(np.float32), counts)
+    M = csr_matrix((weights, np.asarray(rows), np.asarray(indptr)), shape=(n, W.shape[0]))
+    return np.ascontiguousarray(M @ W, dtype=np.float32)
 
 
 def word_rows(vectors: np.ndarray, ngram_vectors: np.ndarray, indptr: np.ndarray,
