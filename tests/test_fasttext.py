@@ -255,6 +255,22 @@ def test_cli_train_subwords_and_similar_unseen(tmp_path, capsys, gensim_bin):
         main(["train", "text", str(corpus), "-o", str(out), "--buckets", "5"])
 
 
+@pytest.mark.parametrize("flag, shared", [(None, False), ("--per-pair-negatives", False),
+                                           ("--shared-negatives", True)])
+def test_cli_subwords_negatives_default_per_pair(flag, shared):
+    """``train text --subwords`` follows FastText's default (per pair) unless told otherwise;
+    without ``--subwords`` the text default stays shared."""
+    from embedkit.cli import build_parser
+    from embedkit.cli.text import _fasttext, sgns_params
+
+    argv = ["train", "text", "c.txt", "-o", "o.npz", "--subwords", "3", "6"]
+    args = build_parser().parse_args(argv + ([flag] if flag else []))
+    assert _fasttext(args).shared_negatives is shared
+    assert FastText().shared_negatives is False
+    plain = build_parser().parse_args(["train", "text", "c.txt", "-o", "o.npz"])
+    assert sgns_params(plain)["shared_negatives"] is None  # resolved to Word2Vec's True
+
+
 def _init_vectors(words, dim=8, seed=1):
     rng = np.random.default_rng(seed)
     return Embeddings(rng.normal(size=(len(words), dim)).astype(np.float32), words)

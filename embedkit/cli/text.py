@@ -16,11 +16,12 @@ __all__ = ["register", "add_sgns_options", "sgns_params", "load_embeddings", "lo
 
 def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int = 5,
                      epochs: int = 5, min_count: int = 5, subsample: float = 1e-3,
-                     shared_negatives: bool = True, shrink_window: bool = True) -> None:
+                     shared_negatives: bool | None = True, shrink_window: bool = True) -> None:
     """Options shared by every ``train`` command (the engine's parameters).
 
     ``shared_negatives`` is the command's default negative scheme: True (text) draws one set
-    of k negatives per centre window, False (graphs, k-mers) k negatives per pair.
+    of k negatives per centre window, False (graphs, k-mers) k negatives per pair, None
+    leaves it to the estimator (``train text``: shared for words, per pair with ``--subwords``).
     ``shrink_window`` is its default window: shrinking (text, k-mers) or full (graphs).
     """
     g = p.add_argument_group("SGNS engine")
@@ -56,10 +57,12 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
     neg = g.add_mutually_exclusive_group()
     neg.add_argument("--shared-negatives", dest="shared_negatives", action="store_true",
                      help="one set of k negatives per centre window (faster)"
-                     + (" (default)" if shared_negatives else ""))
+                     + {True: " (default)", False: "", None: " (default without --subwords)"}[
+                         shared_negatives])
     neg.add_argument("--per-pair-negatives", dest="shared_negatives", action="store_false",
                      help="k negatives per pair, as word2vec.c"
-                     + ("" if shared_negatives else " (default)"))
+                     + {True: "", False: " (default)", None: " (default with --subwords)"}[
+                         shared_negatives])
     p.set_defaults(shared_negatives=shared_negatives)
     g.add_argument("--threads", type=int, default=None, help="worker threads (default: all)")
     g.add_argument("--seed", type=int, default=None, help="random seed (threads=1 makes runs "
@@ -76,7 +79,7 @@ def sgns_params(args: argparse.Namespace) -> dict:
         lr=args.lr, min_lr=args.min_lr, min_count=args.min_count,
         max_vocab_size=args.max_vocab_size, subsample=args.subsample, sg=not args.cbow,
         sampler=args.sampler, ns_exponent=args.ns_exponent,
-        shrink_window=bool(args.shrink_window), shared_negatives=bool(args.shared_negatives),
+        shrink_window=bool(args.shrink_window), shared_negatives=args.shared_negatives,
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
         objective=args.objective,
         compute_loss=not args.no_loss,
@@ -157,7 +160,10 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
         raise SystemExit("embedkit: --buckets needs --subwords MINN MAXN")
     t0 = time.perf_counter()
     if args.subwords is None:
-        model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
+        params = sgns_params(args)
+        if params["shared_negatives"] is None:
+            params["shared_negatives"] = True  # Word2Vec's default
+        model = fit_or_continue(Word2Vec, params, corpus, args)
     else:
         if args.freeze_init:
             raise SystemExit("embedkit: --freeze-init does not combine with --subwords (a "
@@ -179,6 +185,8 @@ def _fasttext(args: argparse.Namespace):
     params = sgns_params(args)
     if params.pop("objective") != "ns":
         raise SystemExit("embedkit: --subwords trains with --objective ns only")
+    if params["shared_negatives"] is None:
+        params["shared_negatives"] = False  # FastText's default: per pair, as fastText
     minn, maxn = args.subwords
     return FastText(minn=minn, maxn=maxn,
                     buckets=DEFAULT_BUCKETS if args.buckets is None else args.buckets, **params)
@@ -317,7 +325,7 @@ def register(sub, train_sub) -> None:
                    "start fresh; --freeze-init is refused)")
     s.add_argument("--buckets", type=int, default=None,
                    help="n-gram hash buckets with --subwords (default 500000; fastText: 2000000)")
-    add_sgns_options(p)
+    add_sgns_options(p, shared_negatives=None)
     add_continue_options(p)
     p.set_defaults(func=_cmd_train_text)
 
