@@ -52,8 +52,8 @@ PATHS = {
     "softmax": "emb.Word2Vec(dim=16, min_count=1, epochs=1, objective='softmax', **kw)"
                ".fit(TOKENS)",
     "fasttext": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, **kw).fit(TOKENS)",
-    "fasttext-per-pair": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, "
-                         "shared_negatives=False, **kw).fit(TOKENS)",
+    "fasttext-shared": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, "
+                       "shared_negatives=True, **kw).fit(TOKENS)",
     "fasttext-cbow": "emb.FastText(dim=16, min_count=1, epochs=1, buckets=1000, sg=False, **kw)"
                      ".fit(TOKENS)",
     # continued training: fit then partial_fit (no new kernel); frozen warm start (the Locked
@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="cold runs per path (each with a new empty cache); the median is "
                          "printed, every run's CPU and wall seconds too when R > 1")
     args = ap.parse_args(argv)
+    unknown = [name for name in args.paths if name not in PATHS]
+    if unknown:
+        ap.error(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
     if args.demo_only:
         args.demo, args.paths = True, []
     if args.paths:

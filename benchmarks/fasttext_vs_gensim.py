@@ -327,6 +327,23 @@ def main() -> None:
               f"{m['infl_coverage']:.2f} of {m['infl_words']:.0f} | {_fmt(m, sd, 'infl_hits10')} | "
               f"{_fmt(m, sd, 'infl_median_rank', '.0f')} | {_fmt(m, sd, 'infl_agreement')} | "
               f"{_fmt(m, sd, 'infl_agreement_stem')} |")
+    if "gensim" in runs and len(args.seeds) > 1:
+        print_paired(runs)
+
+
+def print_paired(runs: dict[str, list[dict]]) -> None:
+    """Per model, its per-seed difference from gensim (same seed): mean ± sd, seeds lower."""
+    print("\n| minus gensim, same seed | WS353 | SimLex | analogy |\n|---|---:|---:|---:|")
+    for lib, rs in runs.items():
+        if lib == "gensim" or "ws353" not in rs[0]:
+            continue
+        cells = []
+        for key in ("ws353", "simlex", "analogy"):
+            d = [a[key] - b[key] for a, b in zip(rs, runs["gensim"], strict=True)]
+            lower = sum(x < 0 for x in d)
+            cells.append(f"{statistics.fmean(d):+.4f} ± {statistics.stdev(d):.4f} "
+                         f"({lower}/{len(d)} lower)")
+        print(f"| {lib} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
