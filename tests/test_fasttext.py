@@ -268,7 +268,7 @@ def test_cli_subwords_negatives_default_per_pair(flag, shared):
     assert _fasttext(args).shared_negatives is shared
     assert FastText().shared_negatives is False
     plain = build_parser().parse_args(["train", "text", "c.txt", "-o", "o.npz"])
-    assert sgns_params(plain)["shared_negatives"] is None  # resolved to Word2Vec's True
+    assert sgns_params(plain)["shared_negatives"] is True  # Word2Vec's default
 
 
 def _init_vectors(words, dim=8, seed=1):

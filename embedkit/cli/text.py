@@ -74,12 +74,15 @@ def add_sgns_options(p: argparse.ArgumentParser, *, dim: int = 100, window: int 
 
 def sgns_params(args: argparse.Namespace) -> dict:
     """Estimator keyword arguments from the shared options."""
+    shared = args.shared_negatives
+    if shared is None:  # train text: Word2Vec shares them, FastText (--subwords) draws per pair
+        shared = getattr(args, "subwords", None) is None
     return dict(
         dim=args.dim, window=args.window, negative=args.negative, epochs=args.epochs,
         lr=args.lr, min_lr=args.min_lr, min_count=args.min_count,
         max_vocab_size=args.max_vocab_size, subsample=args.subsample, sg=not args.cbow,
         sampler=args.sampler, ns_exponent=args.ns_exponent,
-        shrink_window=bool(args.shrink_window), shared_negatives=args.shared_negatives,
+        shrink_window=bool(args.shrink_window), shared_negatives=bool(shared),
         threads=args.threads, random_state=args.seed, progress=not args.no_progress,
         objective=args.objective,
         compute_loss=not args.no_loss,
@@ -160,10 +163,7 @@ def _cmd_train_text(args: argparse.Namespace) -> int:
         raise SystemExit("embedkit: --buckets needs --subwords MINN MAXN")
     t0 = time.perf_counter()
     if args.subwords is None:
-        params = sgns_params(args)
-        if params["shared_negatives"] is None:
-            params["shared_negatives"] = True  # Word2Vec's default
-        model = fit_or_continue(Word2Vec, params, corpus, args)
+        model = fit_or_continue(Word2Vec, sgns_params(args), corpus, args)
     else:
         if args.freeze_init:
             raise SystemExit("embedkit: --freeze-init does not combine with --subwords (a "
@@ -185,8 +185,6 @@ def _fasttext(args: argparse.Namespace):
     params = sgns_params(args)
     if params.pop("objective") != "ns":
         raise SystemExit("embedkit: --subwords trains with --objective ns only")
-    if params["shared_negatives"] is None:
-        params["shared_negatives"] = False  # FastText's default: per pair, as fastText
     minn, maxn = args.subwords
     return FastText(minn=minn, maxn=maxn,
                     buckets=DEFAULT_BUCKETS if args.buckets is None else args.buckets, **params)
