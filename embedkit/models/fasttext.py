@@ -72,8 +72,8 @@ max_sentence_length, batch_words, compute_loss
         centre's input vector moves after each pair, exactly as fastText and gensim.
         ``True``: one set of negatives per two contexts of a centre's window, each counted for
         both pairs (the same expected gradient, about half the output-row work): ~20% faster,
-        but 0.013 lower on the analogies than gensim on the 7M-token corpus (6 seeds, see the
-        README's fastText section), so not the default.
+        but 0.011-0.013 lower on the analogies than gensim on the 7M-token corpus (lower on
+        9 of 9 seeds, see the README's fastText section), so not the default.
     minn, maxn : int, default 3, 6
         N-gram lengths in characters; ``maxn=0`` switches subwords off (plain word vectors).
     buckets : int, default 500000
