@@ -12,7 +12,7 @@ import pytest
 from embedkit import Embeddings, FastText, Word2Vec
 from embedkit.datasets import text_corpus_path
 from embedkit.eval.unseen import drop_words, evaluate_unseen_inflections, inflection_holdout
-from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams
+from embedkit.subwords import SubwordEmbeddings, ft_hash, ngram_rows, ngrams, subword_table
 from embedkit.subwords.fasttext_bin import load_fasttext_bin
 
 WORDS = ["hello", "naïve", "日本語", "a", "été", "straße", "", "x" * 12, "ünïcödé-wörd"]
@@ -40,6 +40,27 @@ def test_ngrams_and_hash_match_gensim():
             ref = inner.compute_ngrams_bytes(w, lo, hi)
             assert ngrams(w, lo, hi) == ref, (w, lo, hi)
             assert [ft_hash(g) for g in ref] == [inner.ft_hash_bytes(g) for g in ref]
+
+
+@pytest.mark.parametrize("minn, maxn, buckets", [(3, 6, 2_000_000), (1, 1, 1000), (1, 6, 97),
+                                                (2, 3, 7), (5, 5, 100), (3, 6, 0), (3, 0, 100)])
+@pytest.mark.parametrize("block", [3, 1 << 17])
+def test_subword_table_is_each_words_ngram_rows(minn, maxn, buckets, block, monkeypatch):
+    """The vectorised table (all words hashed at once, in blocks) against the per-word
+    definition: own row, then ``n + bucket`` of each n-gram in :func:`ngrams`' order."""
+    import embedkit.subwords.hashing as hashing
+
+    monkeypatch.setattr(hashing, "_BLOCK_WORDS", block)
+    words = [*WORDS, "a", "ab", "😀x", "<", "a>b", "x" * 40, "é", "Ωmega", "日本語"]
+    indptr, rows = subword_table(words, minn, maxn, buckets)
+    n = len(words)
+    assert indptr.dtype == np.int64 and rows.dtype == np.int32 and indptr[0] == 0
+    for t, w in enumerate(words):
+        expect = [t, *(ngram_rows(w, minn, maxn, buckets) + n)]
+        assert rows[indptr[t]:indptr[t + 1]].tolist() == expect, (w, minn, maxn)
+    assert indptr[-1] == rows.size
+    empty = subword_table([], minn, maxn, buckets)
+    assert empty[0].tolist() == [0] and empty[1].size == 0
 
 
 @pytest.fixture(scope="module")
