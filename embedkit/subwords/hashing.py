@@ -84,22 +84,22 @@ def subword_table(words: Sequence[str], minn: int, maxn: int,
     """
     n = len(words)
     counts = np.ones(n, dtype=np.int64)
-    ngram_parts = []
+    ngram_parts = []  # per block of words: their n-gram rows, word after word (int32)
     if maxn > 0 and buckets > 0:
         for a in range(0, n, _BLOCK_WORDS):
             block_counts, block_rows = _ngram_block(words[a:a + _BLOCK_WORDS], minn, maxn,
                                                    buckets)
             counts[a:a + block_counts.size] += block_counts
-            ngram_parts.append(block_rows + n)
+            ngram_parts.append((block_rows + n).astype(np.int32))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     rows = np.empty(int(indptr[-1]), dtype=np.int32)
-    own = indptr[:-1]
-    rows[own] = np.arange(n, dtype=np.int32)
-    if ngram_parts:
-        is_ngram = np.ones(rows.size, dtype=bool)
-        is_ngram[own] = False
-        rows[is_ngram] = np.concatenate(ngram_parts)  # words in order, each word's n-grams
+    rows[indptr[:-1]] = np.arange(n, dtype=np.int32)
+    for b, part in enumerate(ngram_parts):
+        lo, hi = b * _BLOCK_WORDS, min(n, (b + 1) * _BLOCK_WORDS)
+        is_ngram = np.ones(int(indptr[hi] - indptr[lo]), dtype=bool)
+        is_ngram[indptr[lo:hi] - indptr[lo]] = False  # the block's own rows
+        rows[indptr[lo]:indptr[hi]][is_ngram] = part
     return indptr, rows
 
 
