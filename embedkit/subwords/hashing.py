@@ -119,9 +119,11 @@ def _ngram_block(words: Sequence[str], minn: int, maxn: int,
     starts = np.flatnonzero((data & 0xC0) != 0x80)  # characters' first bytes
     bounds = np.append(starts, data.size)  # character c is data[bounds[c]:bounds[c + 1]]
     first_char = np.searchsorted(starts, first_byte)
-    wid = np.repeat(np.arange(nw), np.diff(np.append(first_char, starts.size)))
-    pos = np.arange(starts.size) - first_char[wid]  # character index within <word>
-    left = np.append(first_char[1:], starts.size)[wid] - np.arange(starts.size)
+    end_char = np.append(first_char[1:], starts.size)
+    wid = np.repeat(np.arange(nw), end_char - first_char)
+    char = np.arange(starts.size)
+    pos = char - first_char[wid]  # character index within <word>
+    left = end_char[wid] - char  # characters from this one to the end of <word>
     signed = data.view(np.int8).astype(np.int32).astype(np.uint32)  # int8 sign-extended
     h = np.full(starts.size, _FNV_OFFSET, dtype=np.uint32)
     prime = np.uint32(_FNV_PRIME)

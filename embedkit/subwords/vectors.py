@@ -30,7 +30,7 @@ def word_vectors(W: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> np.ndar
 
     One sparse product ``M @ W`` with ``M[t, rows] = 1 / count``: no temporary copy of the
     gathered rows (``np.add.at`` over them took 2 s for 33k words with 500k buckets; this is
-    ~0.1 s). Sums are float32, ~18 terms a word.
+    0.2 s). Sums are float32, ~18 terms a word.
     """
     from scipy.sparse import csr_matrix
 
